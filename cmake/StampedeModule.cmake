@@ -1,0 +1,15 @@
+# stampede_module(NAME <lib> DIR <dir> [DEPS ...])
+# A static library from every .cpp in DIR (non-recursive). Helpers add files
+# without touching CMake; an empty module becomes an INTERFACE library.
+function(stampede_module)
+  cmake_parse_arguments(M "" "NAME;DIR" "DEPS" ${ARGN})
+  file(GLOB _srcs CONFIGURE_DEPENDS "${M_DIR}/*.cpp")
+  if(_srcs)
+    add_library(${M_NAME} STATIC ${_srcs})
+    target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} PRIVATE stampede_warnings)
+    target_include_directories(${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  else()
+    add_library(${M_NAME} INTERFACE)
+    target_link_libraries(${M_NAME} INTERFACE ${M_DEPS})
+  endif()
+endfunction()

@@ -1,0 +1,194 @@
+// stampede configuration: the in-memory form of one TOML file.
+//
+// Operation: `load_config(path)` reads the file, interpolates `${VAR}` and
+//   `${VAR:-default}` from the environment in every string value, validates
+//   every key (unknown keys are rejected) and returns a fully defaulted
+//   `Config`. Every key is documented in docs/configuration.md.
+// Concurrency: a `Config` is immutable after loading; share it by const&.
+// Limitations: time zones are fixed UTC offsets ("-03:00", "UTC"); IANA
+//   names are not resolved (GCC 12 has no std::chrono tzdb). Brazil has had no
+//   DST since 2019, so a fixed offset is exact for the municipal domain.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace stampede {
+
+using duration = std::chrono::milliseconds;
+
+/// One validation problem, pointing into the file.
+struct config_diagnostic {
+  std::string file;
+  int line = 0;          // 1-based; 0 when the problem has no position (missing key)
+  int column = 0;        // 1-based; 0 when unknown
+  std::string key_path;  // e.g. "targets.portal.auth.client_id"
+  std::string message;   // what is wrong / what was expected
+  std::string hint;      // what to do about it
+
+  /// "file:line:column: key_path: message (hint)"
+  std::string to_string() const;
+};
+
+/// Thrown by load_config; carries every problem found, not just the first.
+struct config_error : std::runtime_error {
+  explicit config_error(std::vector<config_diagnostic> ds);
+  std::vector<config_diagnostic> diagnostics;
+};
+
+enum class source_kind { sqlite, postgres };
+
+struct source_config {
+  source_kind kind = source_kind::sqlite;
+  std::string path;                 // sqlite: database file (must exist)
+  std::string dsn;                  // postgres: connection string (later issue)
+  std::string stamp_column = "S_T_A_M_P_";
+  std::string recno_column = "R_E_C_N_O_";
+  std::string deleted_column = "D_E_L_E_T_";
+  std::uint32_t page_size = 5000;   // rows per keyset page
+  duration safety_delay{2000};      // upper bound = source clock - safety_delay
+  duration lookback{600000};        // re-read window behind the checkpoint
+  int utc_offset_minutes = 0;       // "timezone": "-03:00" -> -180; "UTC" -> 0
+};
+
+struct state_config {
+  std::string dir = "state";        // RocksDB state directory (created if missing)
+};
+
+struct engine_config {
+  std::uint32_t queue_batches = 4;  // K: max batches waiting on any edge
+  std::uint32_t transformers = 2;   // transformer actors per service
+  duration drain_timeout{30000};    // SIGTERM: max time to drain in-flight work
+  std::string log_level = "info";   // trace|debug|info|warn|error
+};
+
+struct metrics_config {
+  std::string listen;               // "127.0.0.1:9464"; empty disables the exporter
+};
+
+enum class target_protocol { async_batch, sync_batch, rest };
+enum class payload_format { records, envelope };
+enum class auth_kind { none, static_key, oauth2 };
+
+struct auth_config {
+  auth_kind kind = auth_kind::none;
+  // static_key: header `header: value`, value usually "Bearer ${INTEGRACAO_PORTAL}".
+  std::string header = "Authorization";
+  std::string value;                // secret: never logged
+  // oauth2 client credentials
+  std::string token_url;
+  std::string client_id;
+  std::string client_secret;        // secret: never logged
+  std::string scope;
+};
+
+/// How per-record results are found in a response (sync/async batches).
+struct response_mapping {
+  std::string results = "/results";  // JSON pointer to the results array ("" = root)
+  std::string key_field = "key";     // field echoing the record key; "" = positional
+  std::string id_field = "id";       // JSON pointer (relative to a result) of the remote id
+  std::vector<std::string> error_fields{"/error/message", "/error/code", "/error"};
+                                     // JSON pointers; the first present, non-null one decides
+};
+
+struct envelope_config {
+  std::string tenant_id;             // header.tenantId
+  std::string type_create = "{service}.IncDataCommand";  // templates: {service} {key} {op}
+  std::string type_update = "{service}.AltDataCommand";
+  std::string type_delete = "{service}.ExcDataCommand";
+};
+
+struct target_paths {
+  std::string batch = "/services/{service}/batches";              // async submit
+  std::string batch_status = "/services/{service}/batches/{batch}";  // async poll
+  std::string sync = "/services/{service}/sync";                  // sync batch
+  std::string record = "/services/{service}/records";             // REST create (POST)
+  std::string record_id = "/services/{service}/records/{id}";     // REST update/delete
+  std::string message = "/services/{service}/messages";           // envelope messages
+};
+
+struct target_config {
+  std::string name;                  // the table key under [targets.NAME]
+  std::string base_url;              // "http://127.0.0.1:8787"
+  target_protocol protocol = target_protocol::async_batch;
+  payload_format format = payload_format::records;
+  target_paths paths;
+  std::uint32_t batch_records = 1000;   // a batch closes at this many records...
+  std::uint64_t batch_bytes = 4u << 20; // ...or at this many body bytes
+  std::uint32_t in_flight = 4;          // concurrent requests/batches
+  duration connect_timeout{5000};
+  duration request_timeout{30000};
+  duration poll_interval{200};          // async: time between status polls
+  std::uint32_t max_attempts = 5;       // then the record is Cancelled
+  duration retry_backoff_base{200};
+  duration retry_backoff_max{10000};
+  std::string idempotency_header = "Idempotency-Key"; // per-record REST; "" = off
+  std::string idempotency_field = "idempotencyKey";   // in batch records; "" = off
+  auth_config auth;
+  response_mapping response;
+  envelope_config envelope;
+};
+
+enum class field_type { string, integer, decimal, date, datetime, boolean };
+
+struct field_mapping {
+  std::string name;                  // output field; dots nest: "address.city"
+  std::string column;                // source column (empty when `value` is set)
+  std::optional<std::string> value;  // constant (string) instead of a column
+  field_type type = field_type::string;
+  bool trim = true;                  // trim CHAR padding (trailing spaces) on strings
+  bool nullable = true;              // false: NULL becomes a record error
+};
+
+struct schedule {
+  enum class kind { always, interval, daily } k = kind::interval;
+  duration every{900000};            // interval: "every 15m"
+  duration offset{0};                // interval: "every 15m offset 5m"
+  int daily_minutes = 0;             // daily: "daily 08:00" -> 480 (source time zone)
+};
+
+struct service_config {
+  std::uint32_t id = 0;              // 1..65535, unique; initial loads run in id order
+  std::string name;                  // "taxpayers"
+  std::string table;                 // source table
+  std::string target;                // a key of [targets]
+  std::string key_column;            // record key; default source.recno_column
+  schedule when;                     // "schedule" key
+  std::vector<field_mapping> fields;
+};
+
+struct config {
+  std::string file;                  // path it was loaded from
+  source_config source;
+  state_config state;
+  engine_config engine;
+  metrics_config metrics;
+  std::map<std::string, target_config> targets;
+  std::vector<service_config> services;  // sorted by id
+
+  const service_config* find_service(std::uint32_t id) const;
+  const target_config& target_of(const service_config& s) const;
+};
+
+/// Reads, interpolates and validates a config file. Throws config_error.
+config load_config(const std::string& path);
+
+/// Same, from text (tests); `file` names it in diagnostics.
+config parse_config(std::string_view text, const std::string& file);
+
+/// "500ms", "2s", "15m", "1h", "1d" -> duration; nullopt on bad input.
+std::optional<duration> parse_duration(std::string_view s);
+
+/// "always" | "every 15m" | "every 15m offset 5m" | "daily 08:00"
+std::optional<schedule> parse_schedule(std::string_view s);
+
+/// Replaces ${VAR} and ${VAR:-default}. Missing VAR without default: returns
+/// nullopt and sets `missing` to its name. "$$" is a literal "$".
+std::optional<std::string> interpolate_env(std::string_view in, std::string& missing);
+
+} // namespace stampede

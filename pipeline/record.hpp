@@ -1,0 +1,117 @@
+// The units of work that flow extract -> transform -> send -> reconcile.
+//
+// Operation: the extractor fills a `row_page` (one keyset page, cells in one
+//   arena, the prior ledger state of each row attached); a transformer turns it
+//   into one or more `send_batch`es (each record's JSON `data` object in one
+//   arena); the sender answers each batch with a `batch_result`; the reconciler
+//   persists outcomes and moves the checkpoint.
+// Concurrency: each object has one owner at a time; actors pass them as
+//   shared_ptr and never touch one after handing it on.
+// Limitations: a batch never spans pages, so page_size should be a multiple
+//   of the target's batch_records for full batches.
+#pragma once
+
+#include "storage/ledger.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stampede {
+
+enum class record_op : std::uint8_t { create, update, del };
+std::string_view to_string(record_op op);  // "create" | "update" | "delete"
+
+/// Keyset position: strictly-after semantics on (stamp, recno).
+struct keyset_pos {
+  std::string stamp;        // "YYYY-MM-DD HH:MM:SS.fff" UTC, sorts as text
+  std::int64_t recno = 0;
+  friend bool operator==(const keyset_pos&, const keyset_pos&) = default;
+};
+bool operator<(const keyset_pos& a, const keyset_pos& b);
+
+/// One page of source rows, in (stamp, recno) order.
+struct row_page {
+  std::uint32_t service = 0;
+  std::uint64_t seq = 0;                 // page number within the run, from 0
+  std::shared_ptr<const std::vector<std::string>> columns;  // mapped columns, in order
+  struct cell {
+    std::uint32_t off = 0;
+    std::uint32_t len = 0;
+    bool null = true;
+  };
+  std::string arena;                     // bytes of every non-null cell
+  std::vector<cell> cells;               // rows() * columns->size(), row-major
+  struct row_meta {
+    std::string key;                     // record key (key_column as text)
+    std::string stamp;
+    std::int64_t recno = 0;
+    bool deleted = false;                // D_E_L_E_T_ = '*'
+    std::optional<ledger_entry> prior;   // ledger state before this run, if any
+  };
+  std::vector<row_meta> rows;
+  keyset_pos end;                        // position of the last row of the page
+  bool last = false;                     // no more rows below the upper bound
+
+  std::size_t size() const { return rows.size(); }
+  std::string_view at(std::size_t row, std::size_t col, bool& is_null) const {
+    const cell& c = cells[row * columns->size() + col];
+    is_null = c.null;
+    return std::string_view(arena).substr(c.off, c.len);
+  }
+};
+
+/// One record ready to send.
+struct out_record {
+  std::string key;
+  record_op op = record_op::create;
+  std::uint64_t content_hash = 0;
+  std::string remote_id;                 // update/delete: the id the target gave us
+  std::string stamp;
+  std::int64_t recno = 0;
+  std::uint32_t attempts = 0;            // attempts before this one
+  std::string idempotency_key;           // hex(hash(service, key, content))
+  std::uint32_t data_off = 0;            // `data` JSON object in send_batch::arena
+  std::uint32_t data_len = 0;
+};
+
+/// A batch for the sender. `page_seq`/`part`/`parts` let the reconciler move
+/// the checkpoint only past pages whose every part is durable.
+struct send_batch {
+  std::uint32_t service = 0;
+  std::uint64_t page_seq = 0;
+  std::uint32_t part = 0;
+  std::uint32_t parts = 1;               // set on every part once the page is split
+  keyset_pos page_end;                   // checkpoint candidate once the page is durable
+  std::vector<out_record> records;
+  std::string arena;                     // data objects, back to back
+  std::uint32_t skipped_unchanged = 0;   // rows of this page whose content hash matched
+  std::uint32_t skipped_deleted = 0;     // deletes of records never delivered
+  std::vector<std::pair<std::string, std::string>> record_errors; // key -> transform error
+
+  std::string_view data(const out_record& r) const {
+    return std::string_view(arena).substr(r.data_off, r.data_len);
+  }
+  std::size_t bytes() const { return arena.size(); }
+};
+
+/// The outcome of one record of a batch.
+struct record_outcome {
+  bool ok = false;
+  std::string remote_id;
+  std::string error;                     // first error field's text, or transport error
+  bool retryable = false;                // transport / 5xx / 429: resend may succeed
+};
+
+/// The sender's answer for a batch: outcomes in the batch's record order.
+struct batch_result {
+  std::shared_ptr<send_batch> batch;
+  std::vector<record_outcome> outcomes;
+  int http_status = 0;                   // last HTTP status seen (0: transport error)
+  std::uint32_t http_attempts = 0;       // requests made, retries included
+};
+
+} // namespace stampede

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package stampede builds, tests and runs with.
+# Idempotent; runs as root (or through sudo when not root). Used by tools/setup.sh and .ci/run.
+set -euo pipefail
+PKGS=(
+  build-essential cmake ccache pkg-config git
+  libcaf-dev librocksdb-dev libsimdjson-dev libcurl4-openssl-dev curl
+  prometheus-cpp-dev catch2 libsqlite3-dev sqlite3 libtomlplusplus-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
