@@ -1,0 +1,19 @@
+#include "pipeline/record.hpp"
+
+namespace stampede {
+
+std::string_view to_string(record_op op) {
+  switch (op) {
+    case record_op::create: return "create";
+    case record_op::update: return "update";
+    case record_op::del: return "delete";
+  }
+  return "unknown";
+}
+
+bool operator<(const keyset_pos& a, const keyset_pos& b) {
+  if (int c = a.stamp.compare(b.stamp); c != 0) return c < 0;
+  return a.recno < b.recno;
+}
+
+} // namespace stampede
