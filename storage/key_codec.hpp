@@ -30,7 +30,9 @@ std::optional<std::uint64_t> get_u64(std::string_view& in);
 std::optional<std::int64_t> get_i64(std::string_view& in);
 std::optional<std::string> get_string(std::string_view& in);
 
-/// The ledger key of (service, record key).
+/// The ledger key of (service, record key): put_u16(service) + put_string(key).
+/// Service ids are 1..65535 (config validates); higher bits are dropped, and
+/// state_store rejects ids > 65535 before building keys.
 std::string ledger_key(std::uint32_t service, std::string_view record_key);
 
 } // namespace stampede::key_codec

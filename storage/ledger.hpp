@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,9 @@ struct service_state {
   std::uint64_t created = 0, updated = 0, deleted = 0, failed = 0;  // cumulative outcomes
   friend bool operator==(const service_state&, const service_state&) = default;
 };
+
+/// Version written to meta/"schema" (decimal text). open() refuses newer ones.
+inline constexpr std::uint32_t state_schema_version = 1;
 
 enum class store_errc { ok = 0, io_error, corruption, bad_format, locked };
 

@@ -1,0 +1,161 @@
+// Probes; see probes.hpp. Every metric name and help text is defined here
+// once (prometheus-cpp refuses the same name with a different help).
+#include "metrics/probes.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace stampede {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::Labels;
+
+prometheus::Family<Counter>& counter_family(metrics_registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r.registry());
+}
+
+Counter& counter(metrics_registry& r, const char* name, const char* help, const Labels& labels) {
+  return counter_family(r, name, help).Add(labels);
+}
+
+Gauge& gauge(metrics_registry& r, const char* name, const char* help, const Labels& labels) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r.registry()).Add(labels);
+}
+
+Histogram& histogram(metrics_registry& r, const char* name, const char* help, const Labels& labels,
+                     const Histogram::BucketBoundaries& buckets) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r.registry()).Add(labels, buckets);
+}
+
+Labels service_label(std::uint32_t service) { return {{"service", std::to_string(service)}}; }
+
+const Histogram::BucketBoundaries page_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                               0.25,  0.5,    1,     2.5,  5,     10};
+const Histogram::BucketBoundaries request_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                  1,     2.5,  5,     10,   30,  60};
+const Histogram::BucketBoundaries commit_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                 0.01,   0.025,   0.05,   0.1,   0.25,   1};
+
+constexpr const char* requests_name = "stampede_sender_requests_total";
+constexpr const char* requests_help =
+    "HTTP requests to the target that finished, by status code (code=\"none\": no response)";
+constexpr const char* outcomes_name = "stampede_reconcile_records_total";
+constexpr const char* outcomes_help =
+    "Records with a durable outcome at the target, by outcome (created|updated|deleted|failed)";
+
+double as_double(std::uint64_t n) { return static_cast<double>(n); }
+
+} // namespace
+
+// ---- extractor ---------------------------------------------------------------
+
+extractor_probe::extractor_probe(metrics_registry& r, std::uint32_t service) {
+  const Labels l = service_label(service);
+  rows_ = &counter(r, "stampede_extractor_rows_read_total", "Source rows read by the extractor", l);
+  page_seconds_ = &histogram(r, "stampede_extractor_page_read_seconds",
+                             "Duration of one keyset page query on the source", l, page_buckets);
+  lag_ = &gauge(r, "stampede_extractor_lag_seconds",
+                "Source clock minus the stamp of the newest row read (extraction freshness)", l);
+}
+
+void extractor_probe::rows_read(std::uint64_t n) { rows_->Increment(as_double(n)); }
+void extractor_probe::page_read(double seconds) { page_seconds_->Observe(seconds); }
+void extractor_probe::lag(double seconds) { lag_->Set(seconds); }
+
+// ---- transform ---------------------------------------------------------------
+
+transform_probe::transform_probe(metrics_registry& r, std::uint32_t service) {
+  const Labels l = service_label(service);
+  encoded_ = &counter(r, "stampede_transform_records_encoded_total",
+                      "Records mapped to JSON and handed to the sender", l);
+  skipped_ = &counter(r, "stampede_transform_records_skipped_unchanged_total",
+                      "Records dropped because their content hash equals the ledger's", l);
+  errors_ = &counter(r, "stampede_transform_record_errors_total",
+                     "Records that could not be mapped (e.g. NULL in a non-nullable field)", l);
+}
+
+void transform_probe::records_encoded(std::uint64_t n) { encoded_->Increment(as_double(n)); }
+void transform_probe::records_skipped_unchanged(std::uint64_t n) { skipped_->Increment(as_double(n)); }
+void transform_probe::record_errors(std::uint64_t n) { errors_->Increment(as_double(n)); }
+
+// ---- sender ------------------------------------------------------------------
+
+sender_probe::sender_probe(metrics_registry& r, std::uint32_t service)
+    : service_(std::to_string(service)), requests_(std::make_unique<status_slots>()) {
+  const Labels l = service_label(service);
+  requests_family_ = &counter_family(r, requests_name, requests_help);
+  batches_ = &counter(r, "stampede_sender_batches_sent_total", "Batches submitted to the target", l);
+  records_ = &counter(r, "stampede_sender_records_sent_total",
+                      "Records submitted to the target (retries included)", l);
+  bytes_ = &counter(r, "stampede_sender_sent_bytes_total", "Request body bytes submitted to the target", l);
+  request_seconds_ = &histogram(r, "stampede_sender_request_duration_seconds",
+                                "Duration of one HTTP request to the target", l, request_buckets);
+  retries_ = &counter(r, "stampede_sender_retries_total", "Requests or records scheduled for retry", l);
+  in_flight_ = &gauge(r, "stampede_sender_in_flight_requests",
+                      "Batches or requests currently waiting on the target", l);
+  // The usual codes resolved up front; the rest on first use.
+  for (int code : {0, 200, 201, 202, 204}) (void)requests_for(code);
+}
+
+prometheus::Counter& sender_probe::requests_for(int http_status) {
+  const std::size_t slot = http_status == 0 ? 0
+                           : (http_status >= 100 && http_status <= 599) ? static_cast<std::size_t>(http_status)
+                                                                        : 1;
+  if (Counter* c = (*requests_)[slot].load(std::memory_order_acquire)) return *c;
+  const std::string code = slot == 0 ? "none" : slot == 1 ? "other" : std::to_string(slot);
+  // Family::Add is thread-safe and returns the existing series for equal labels,
+  // so a race here stores the same pointer twice.
+  Counter& c = requests_family_->Add({{"service", service_}, {"code", code}});
+  (*requests_)[slot].store(&c, std::memory_order_release);
+  return c;
+}
+
+void sender_probe::batch_sent(std::uint64_t records, std::uint64_t bytes) {
+  batches_->Increment();
+  records_->Increment(as_double(records));
+  bytes_->Increment(as_double(bytes));
+}
+
+void sender_probe::request_done(int http_status, double seconds) {
+  requests_for(http_status).Increment();
+  request_seconds_->Observe(seconds);
+}
+
+void sender_probe::retry() { retries_->Increment(); }
+void sender_probe::in_flight(std::int64_t n) { in_flight_->Set(static_cast<double>(n)); }
+
+// ---- reconcile ---------------------------------------------------------------
+
+reconcile_probe::reconcile_probe(metrics_registry& r, std::uint32_t service) {
+  const std::string s = std::to_string(service);
+  auto outcome = [&](const char* o) -> Counter* {
+    return &counter(r, outcomes_name, outcomes_help, {{"service", s}, {"outcome", o}});
+  };
+  created_ = outcome("created");
+  updated_ = outcome("updated");
+  deleted_ = outcome("deleted");
+  failed_ = outcome("failed");
+  const Labels l = service_label(service);
+  checkpoint_ = &gauge(r, "stampede_checkpoint_timestamp_seconds",
+                       "Checkpoint stamp (source time, as unix seconds) durably committed", l);
+  commit_seconds_ = &histogram(r, "stampede_reconcile_commit_duration_seconds",
+                               "Duration of one ledger + checkpoint WriteBatch commit", l, commit_buckets);
+}
+
+void reconcile_probe::outcomes(std::uint64_t created, std::uint64_t updated, std::uint64_t deleted,
+                               std::uint64_t failed) {
+  if (created) created_->Increment(as_double(created));
+  if (updated) updated_->Increment(as_double(updated));
+  if (deleted) deleted_->Increment(as_double(deleted));
+  if (failed) failed_->Increment(as_double(failed));
+}
+
+void reconcile_probe::checkpoint_advanced(double stamp_unix_seconds) { checkpoint_->Set(stamp_unix_seconds); }
+void reconcile_probe::commit_seconds(double s) { commit_seconds_->Observe(s); }
+
+} // namespace stampede

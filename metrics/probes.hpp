@@ -1,0 +1,106 @@
+// Probes: the only way business code touches metrics (Redpanda style).
+//
+// Operation: each probe is built once per service stage with
+//   (metrics_registry&, service id). The constructor registers (or reuses) the
+//   metric families and resolves the label set {service="N"} once, keeping
+//   plain pointers to the metrics, so a probe call is one atomic add / set (or
+//   a histogram observe). Names, types and meanings: docs/metrics.md.
+// Concurrency: every method is thread-safe (prometheus-cpp counters and gauges
+//   are atomics, histograms take a short internal lock). A probe must not
+//   outlive its metrics_registry. Probes are movable, not copyable.
+// Limitations: label values are service ids, HTTP status codes and outcome
+//   names only: never record data, keys or secrets. Status codes outside
+//   100..599 are reported as code="other", no response (0) as code="none".
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "metrics/registry.hpp"
+
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+} // namespace prometheus
+
+namespace stampede {
+
+/// Source side: rows and pages read, freshness of what was read.
+class extractor_probe {
+public:
+  extractor_probe(metrics_registry& r, std::uint32_t service);
+  void rows_read(std::uint64_t n);
+  void page_read(double seconds);   // duration of one keyset page query
+  void lag(double seconds);         // source clock - stamp of the newest row read
+
+private:
+  prometheus::Counter* rows_;
+  prometheus::Histogram* page_seconds_;
+  prometheus::Gauge* lag_;
+};
+
+/// Mapping rows to JSON.
+class transform_probe {
+public:
+  transform_probe(metrics_registry& r, std::uint32_t service);
+  void records_encoded(std::uint64_t n);
+  void records_skipped_unchanged(std::uint64_t n);
+  void record_errors(std::uint64_t n);
+
+private:
+  prometheus::Counter* encoded_;
+  prometheus::Counter* skipped_;
+  prometheus::Counter* errors_;
+};
+
+/// HTTP side: batches, requests by status, retries, concurrency.
+class sender_probe {
+public:
+  sender_probe(metrics_registry& r, std::uint32_t service);
+  void batch_sent(std::uint64_t records, std::uint64_t bytes);
+  void request_done(int http_status, double seconds);  // 0 = no response (transport error)
+  void retry();
+  void in_flight(std::int64_t n);
+
+private:
+  prometheus::Counter& requests_for(int http_status);
+
+  std::string service_;
+  prometheus::Family<prometheus::Counter>* requests_family_;
+  // Lazily resolved per status: index = status for 100..599, 0 = none, 1 = other.
+  // Behind a pointer so the probe stays movable.
+  using status_slots = std::array<std::atomic<prometheus::Counter*>, 600>;
+  std::unique_ptr<status_slots> requests_;
+  prometheus::Counter* batches_;
+  prometheus::Counter* records_;
+  prometheus::Counter* bytes_;
+  prometheus::Histogram* request_seconds_;
+  prometheus::Counter* retries_;
+  prometheus::Gauge* in_flight_;
+};
+
+/// Outcomes at the target and checkpoint progress.
+class reconcile_probe {
+public:
+  reconcile_probe(metrics_registry& r, std::uint32_t service);
+  void outcomes(std::uint64_t created, std::uint64_t updated, std::uint64_t deleted,
+                std::uint64_t failed);
+  void checkpoint_advanced(double stamp_unix_seconds);  // checkpoint stamp as unix time
+  void commit_seconds(double s);                        // ledger+checkpoint WriteBatch duration
+
+private:
+  prometheus::Counter* created_;
+  prometheus::Counter* updated_;
+  prometheus::Counter* deleted_;
+  prometheus::Counter* failed_;
+  prometheus::Gauge* checkpoint_;
+  prometheus::Histogram* commit_seconds_;
+};
+
+} // namespace stampede

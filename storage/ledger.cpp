@@ -1,0 +1,333 @@
+// The RocksDB state store; see ledger.hpp for the contract and
+// docs/state-store.md for formats, atomicity and tuning.
+#include "storage/ledger.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/key_codec.hpp"
+#include "storage/store_options.hpp"
+#include "storage/value_codec.hpp"
+
+namespace stampede {
+
+std::string_view to_string(record_status s) {
+  switch (s) {
+    case record_status::pending: return "pending";
+    case record_status::success: return "success";
+    case record_status::error: return "error";
+    case record_status::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace storage_detail;
+
+constexpr std::string_view schema_key = "schema";
+
+store_error status_error(const rocksdb::Status& s, const std::string& dir, const std::string& doing) {
+  const std::string said = s.ToString();
+  if (s.IsIOError() && said.find("LOCK") != std::string::npos)
+    return store_error(store_errc::locked,
+                       "state dir '" + dir + "' is locked: another `stampede run` probably uses this "
+                       "state dir (stop it, or give this run its own state.dir). RocksDB said: " + said);
+  if (s.IsCorruption())
+    return store_error(store_errc::corruption,
+                       doing + " failed: state dir '" + dir + "' is corrupt (" + said +
+                       "). Restore a backup, or move the dir away to start over with a full reload.");
+  if (s.IsInvalidArgument() || s.IsNotSupported())
+    return store_error(store_errc::bad_format,
+                       doing + " failed: state dir '" + dir + "' is not a usable stampede state store (" +
+                       said + ").");
+  return store_error(store_errc::io_error, doing + " failed in state dir '" + dir + "': " + said);
+}
+
+void check_service(std::uint32_t service) {
+  if (service > 0xFFFF)
+    throw std::invalid_argument("service id " + std::to_string(service) +
+                                " is out of range: service ids are 1..65535");
+}
+
+std::string service_prefix(std::uint32_t service) {
+  std::string p;
+  key_codec::put_u16(p, static_cast<std::uint16_t>(service));
+  return p;
+}
+
+class rocksdb_store final : public state_store {
+public:
+  rocksdb_store(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {}
+
+  ~rocksdb_store() override {
+    if (!db_) return;
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+
+  void open() {
+    const store_tuning tuning;
+    cache_ = make_block_cache(tuning);
+    const rocksdb::DBOptions dbo = make_db_options(tuning, read_only_);
+
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies(dbo, dir_, &names).ok()) names.clear();  // new DB
+    const bool existed = !names.empty();
+    for (const char* ours : {cf_ledger, cf_checkpoints, cf_meta}) {
+      if (std::find(names.begin(), names.end(), ours) != names.end()) continue;
+      if (read_only_)
+        throw store_error(store_errc::bad_format,
+                          "state dir '" + dir_ + "' has no column family '" + ours +
+                          "': it is not a stampede state store (or was never opened by `stampede run`)");
+      names.emplace_back(ours);
+    }
+    if (std::find(names.begin(), names.end(), rocksdb::kDefaultColumnFamilyName) == names.end())
+      names.emplace_back(rocksdb::kDefaultColumnFamilyName);
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& n : names) descs.emplace_back(n, make_cf_options(tuning, n, cache_));
+
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status s = read_only_
+        ? rocksdb::DB::OpenForReadOnly(dbo, dir_, descs, &handles_, &raw)
+        : rocksdb::DB::Open(dbo, dir_, descs, &handles_, &raw);
+    if (!s.ok()) throw status_error(s, dir_, read_only_ ? "opening read-only" : "opening");
+    db_.reset(raw);
+
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == cf_ledger) ledger_ = handles_[i];
+      else if (names[i] == cf_checkpoints) checkpoints_ = handles_[i];
+      else if (names[i] == cf_meta) meta_ = handles_[i];
+    }
+    check_schema(existed);
+  }
+
+  std::vector<std::optional<ledger_entry>>
+  get_many(std::uint32_t service, const std::vector<std::string_view>& keys) override {
+    check_service(service);
+    const std::size_t n = keys.size();
+    std::vector<std::optional<ledger_entry>> out(n);
+    if (n == 0) return out;
+
+    std::vector<std::string> encoded(n);
+    std::vector<rocksdb::Slice> slices(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      encoded[i] = key_codec::ledger_key(service, keys[i]);
+      slices[i] = encoded[i];
+    }
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), ledger_, n, slices.data(), values.data(),
+                  statuses.data(), false);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) throw status_error(statuses[i], dir_, "reading the ledger");
+      out[i] = decode_entry(service, keys[i], values[i].ToStringView());
+    }
+    return out;
+  }
+
+  std::optional<ledger_entry> get(std::uint32_t service, std::string_view key) override {
+    check_service(service);
+    rocksdb::PinnableSlice value;
+    const auto s = db_->Get(rocksdb::ReadOptions(), ledger_, key_codec::ledger_key(service, key), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) throw status_error(s, dir_, "reading the ledger");
+    return decode_entry(service, key, value.ToStringView());
+  }
+
+  service_state load_state(std::uint32_t service) override {
+    check_service(service);
+    rocksdb::PinnableSlice value;
+    const auto s = db_->Get(rocksdb::ReadOptions(), checkpoints_, service_prefix(service), &value);
+    if (s.IsNotFound()) return {};
+    if (!s.ok()) throw status_error(s, dir_, "reading the checkpoint");
+    std::string why;
+    auto st = value_codec::decode_state(value.ToStringView(), &why);
+    if (!st)
+      throw store_error(store_errc::corruption,
+                        "state (checkpoint) of service " + std::to_string(service) + " in state dir '" +
+                            dir_ + "' is corrupt: " + why + ". " + start_over_hint);
+    return std::move(*st);
+  }
+
+  void commit(std::uint32_t service, const std::vector<std::pair<std::string, ledger_entry>>& updates,
+              const service_state& state, bool sync) override {
+    check_service(service);
+    if (read_only_)
+      throw store_error(store_errc::io_error,
+                        "state dir '" + dir_ + "' is open read-only: commit is not allowed");
+    std::size_t reserve = 64 + state.checkpoint_stamp.size() + state.newest_delivered_stamp.size();
+    for (const auto& [k, e] : updates)
+      reserve += 48 + k.size() + e.remote_id.size() + e.last_stamp.size() + e.last_error.size();
+
+    // Keys go into the batch in key order: the memtable skiplist then reuses
+    // its insertion point from one key to the next, which is much cheaper
+    // than 1000 independent searches. stable_sort keeps the last of duplicate
+    // keys last, so it still wins.
+    const std::string prefix = service_prefix(service);
+    std::vector<std::string> keys(updates.size());
+    std::vector<std::uint32_t> order(updates.size());
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      keys[i].reserve(prefix.size() + updates[i].first.size() + 4);
+      keys[i].assign(prefix);
+      key_codec::put_string(keys[i], updates[i].first);
+      order[i] = static_cast<std::uint32_t>(i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+
+    rocksdb::WriteBatch batch(reserve);
+    std::string value;
+    for (const std::uint32_t i : order) {
+      value.clear();
+      value_codec::encode_entry(value, updates[i].second);
+      check_write(batch.Put(ledger_, keys[i], value));
+    }
+    value.clear();
+    value_codec::encode_state(value, state);
+    check_write(batch.Put(checkpoints_, prefix, value));
+
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    const auto s = db_->Write(wo, &batch);
+    if (!s.ok())
+      throw status_error(s, dir_, "committing " + std::to_string(updates.size()) +
+                                      " ledger entries and the checkpoint of service " +
+                                      std::to_string(service));
+  }
+
+  void scan(std::uint32_t service,
+            const std::function<bool(std::string_view, const ledger_entry&)>& fn) override {
+    check_service(service);
+    const std::string lower = service_prefix(service);
+    const std::string upper = service < 0xFFFF ? service_prefix(service + 1) : std::string();
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;            // a full scan must not evict the hot working set
+    ro.readahead_size = 1u << 20;
+    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, ledger_));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      if (!k.starts_with(lower)) break;  // only reachable for service 65535
+      k.remove_prefix(lower.size());
+      std::string_view rest = k;
+      auto record_key = key_codec::get_string(rest);
+      if (!record_key || !rest.empty())
+        throw store_error(store_errc::corruption,
+                          "ledger of service " + std::to_string(service) + " in state dir '" + dir_ +
+                              "' has a malformed key '" + value_codec::printable(k) + "'. " +
+                              start_over_hint);
+      const ledger_entry e = decode_entry(service, *record_key, it->value().ToStringView());
+      if (!fn(*record_key, e)) return;
+    }
+    if (!it->status().ok()) throw status_error(it->status(), dir_, "scanning the ledger");
+  }
+
+  std::vector<std::uint32_t> services() override {
+    std::vector<std::uint32_t> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      auto id = key_codec::get_u16(k);
+      if (!id || !k.empty())
+        throw store_error(store_errc::corruption,
+                          "checkpoints of state dir '" + dir_ + "' hold a malformed key '" +
+                              value_codec::printable(it->key().ToStringView()) + "'. " + start_over_hint);
+      out.push_back(*id);
+    }
+    if (!it->status().ok()) throw status_error(it->status(), dir_, "listing services");
+    return out;
+  }
+
+private:
+  static constexpr const char* start_over_hint =
+      "Restore a backup of the state dir, or move it away to start over (a full reload follows).";
+
+  ledger_entry decode_entry(std::uint32_t service, std::string_view key, std::string_view value) const {
+    std::string why;
+    auto e = value_codec::decode_entry(value, &why);
+    if (!e)
+      throw store_error(store_errc::corruption,
+                        "ledger entry of service " + std::to_string(service) + " key '" +
+                            value_codec::printable(key) + "' in state dir '" + dir_ +
+                            "' is corrupt: " + why + ". " + start_over_hint);
+    return std::move(*e);
+  }
+
+  void check_write(const rocksdb::Status& s) const {
+    if (!s.ok()) throw status_error(s, dir_, "building the commit batch");
+  }
+
+  void check_schema(bool existed) {
+    std::string value;
+    const auto s = db_->Get(rocksdb::ReadOptions(), meta_, schema_key, &value);
+    if (s.IsNotFound()) {
+      // A brand-new store (or one killed right after creation): stamp it.
+      if (read_only_) return;
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      const auto w = db_->Put(wo, meta_, schema_key, std::to_string(state_schema_version));
+      if (!w.ok()) throw status_error(w, dir_, existed ? "writing the schema version" : "creating the store");
+      return;
+    }
+    if (!s.ok()) throw status_error(s, dir_, "reading the schema version");
+    std::uint32_t version = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+    if (ec != std::errc() || end != value.data() + value.size() || version == 0)
+      throw store_error(store_errc::bad_format,
+                        "state dir '" + dir_ + "' has an unreadable schema version '" +
+                            value_codec::printable(value) + "' in meta/schema: it is not a stampede state store");
+    if (version > state_schema_version)
+      throw store_error(store_errc::bad_format,
+                        "state dir '" + dir_ + "' was written by a newer stampede (schema version " +
+                            std::to_string(version) + "; this build understands up to " +
+                            std::to_string(state_schema_version) +
+                            "). Upgrade stampede, or use another state.dir.");
+  }
+
+  std::string dir_;
+  bool read_only_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* ledger_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<state_store> state_store::open(const std::string& dir, bool read_only) {
+  std::error_code ec;
+  if (read_only) {
+    if (!fs::exists(dir, ec))
+      throw store_error(store_errc::io_error,
+                        "state dir '" + dir + "' does not exist: nothing has been stored yet (run "
+                        "`stampede run` first) or state.dir points elsewhere");
+    if (!fs::exists(fs::path(dir) / "CURRENT", ec))
+      throw store_error(store_errc::bad_format,
+                        "'" + dir + "' is not a stampede state store (no RocksDB CURRENT file); "
+                        "check state.dir");
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec)
+      throw store_error(store_errc::io_error,
+                        "cannot create state dir '" + dir + "': " + ec.message() +
+                            ". Check state.dir and the directory permissions.");
+  }
+  auto store = std::make_unique<rocksdb_store>(dir, read_only);
+  store->open();
+  return store;
+}
+
+} // namespace stampede

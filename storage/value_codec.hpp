@@ -1,0 +1,40 @@
+// Binary value encoding of ledger_entry and service_state (RocksDB values).
+//
+// Operation: `encode_*` appends a compact value to `out`; `decode_*` parses a
+//   whole value and returns nullopt (with the reason in `why`) when it is not
+//   a well-formed value of a known format version. Layout (docs/state-store.md):
+//     byte 0: format version (value_format_version = 1)
+//     ledger_entry v1: u64 content_hash (8 bytes LE), str remote_id, u8 status,
+//       varint attempts, str last_stamp, u8 last_op, zigzag-varint updated_ms,
+//       str last_error
+//     service_state v1: str checkpoint_stamp, zigzag-varint checkpoint_recno,
+//       u8 flags (bit 0 = initial_load_complete), str newest_delivered_stamp,
+//       zigzag-varint last_run_ms, 4 x varint counts, varint created, updated,
+//       deleted, failed
+//     str = varint length + bytes. Trailing bytes make a value corrupt.
+// Concurrency: pure functions.
+// Limitations: a new field means a new version byte; decoders accept only
+//   versions they know (older ones must stay decodable once v2 exists).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/ledger.hpp"
+
+namespace stampede::value_codec {
+
+inline constexpr unsigned char value_format_version = 1;
+
+void encode_entry(std::string& out, const ledger_entry& e);
+std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why = nullptr);
+
+void encode_state(std::string& out, const service_state& s);
+std::optional<service_state> decode_state(std::string_view in, std::string* why = nullptr);
+
+/// Printable form of a possibly binary record key for error messages
+/// (non-printable bytes as \xHH, at most ~80 chars).
+std::string printable(std::string_view key);
+
+} // namespace stampede::value_codec

@@ -1,0 +1,318 @@
+// Integration tests of the RocksDB state store (real RocksDB in a temp dir).
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include <rocksdb/db.h>
+
+#include "storage/key_codec.hpp"
+#include "storage/ledger.hpp"
+#include "tests/integration/storage/temp_dir.hpp"
+
+using namespace stampede;
+using stampede::test::temp_dir;
+
+namespace {
+
+ledger_entry entry(std::uint64_t hash, std::string remote = "", record_status st = record_status::success) {
+  ledger_entry e;
+  e.content_hash = hash;
+  e.remote_id = std::move(remote);
+  e.status = st;
+  e.attempts = 1;
+  e.last_stamp = "2024-06-11 10:00:00.000";
+  e.last_op = 0;
+  e.updated_ms = 1718100000000;
+  return e;
+}
+
+service_state state(std::int64_t recno, std::string stamp = "2024-06-11 10:00:00.000") {
+  service_state s;
+  s.checkpoint_stamp = std::move(stamp);
+  s.checkpoint_recno = recno;
+  s.newest_delivered_stamp = s.checkpoint_stamp;
+  s.last_run_ms = 1718100000123;
+  s.counts = {1, 2, 3, 4};
+  s.created = 10;
+  return s;
+}
+
+using updates = std::vector<std::pair<std::string, ledger_entry>>;
+
+/// Writes raw bytes into a column family, bypassing the store (to fake damage).
+void raw_put(const std::string& dir, const std::string& cf, const std::string& key, const std::string& value) {
+  rocksdb::DBOptions o;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const char* n : {"default", "ledger", "checkpoints", "meta"})
+    descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(o, dir, descs, &handles, &db).ok());
+  rocksdb::ColumnFamilyHandle* target = nullptr;
+  for (auto* h : handles)
+    if (h->GetName() == cf) target = h;
+  REQUIRE(target != nullptr);
+  REQUIRE(db->Put(rocksdb::WriteOptions(), target, key, value).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+template <typename F>
+store_error expect_store_error(F&& f) {
+  try {
+    f();
+  } catch (const store_error& e) {
+    return e;
+  }
+  FAIL("expected a store_error");
+  return store_error(store_errc::ok, "");
+}
+
+} // namespace
+
+TEST_CASE("state store: entries and states round trip", "[state_store]") {
+  temp_dir tmp;
+  auto store = state_store::open(tmp.sub("state"));
+
+  REQUIRE(store->load_state(7) == service_state{});
+  REQUIRE_FALSE(store->get(7, "1").has_value());
+
+  ledger_entry failed = entry(99, "", record_status::error);
+  failed.attempts = 3;
+  failed.last_error = "HTTP 422: field 'cnpj' invalid";
+  const updates u{{"1", entry(11, "r-1")}, {"2", entry(22, "r-2")}, {std::string("b\0in", 4), failed}};
+  store->commit(7, u, state(2), false);
+
+  REQUIRE(store->get(7, "1") == entry(11, "r-1"));
+  REQUIRE(store->get(7, "2") == entry(22, "r-2"));
+  REQUIRE(store->get(7, std::string("b\0in", 4)) == failed);
+  REQUIRE_FALSE(store->get(7, "b").has_value());
+  REQUIRE(store->load_state(7) == state(2));
+
+  // Same keys in another service are independent.
+  REQUIRE_FALSE(store->get(8, "1").has_value());
+  store->commit(8, {{"1", entry(5)}}, state(1), true);
+  REQUIRE(store->get(8, "1") == entry(5));
+  REQUIRE(store->get(7, "1") == entry(11, "r-1"));
+
+  // Overwrite.
+  store->commit(7, {{"1", entry(12, "r-1")}}, state(3), false);
+  REQUIRE(store->get(7, "1") == entry(12, "r-1"));
+  REQUIRE(store->load_state(7) == state(3));
+
+  // A commit with no ledger updates still moves the checkpoint.
+  store->commit(7, {}, state(4), false);
+  REQUIRE(store->load_state(7).checkpoint_recno == 4);
+}
+
+TEST_CASE("state store: get_many keeps the key order and returns nullopt for unknown keys",
+          "[state_store]") {
+  temp_dir tmp;
+  auto store = state_store::open(tmp.sub("state"));
+  updates u;
+  for (int i = 0; i < 500; ++i) u.emplace_back(std::to_string(i * 2), entry(static_cast<std::uint64_t>(i)));
+  store->commit(3, u, state(1), false);
+
+  std::vector<std::string> owned;
+  for (int i = 999; i >= 0; --i) owned.push_back(std::to_string(i));  // reverse, half unknown
+  const std::vector<std::string_view> keys(owned.begin(), owned.end());
+  const auto got = store->get_many(3, keys);
+  REQUIRE(got.size() == keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const int k = std::stoi(owned[i]);
+    INFO("key " << k);
+    if (k % 2 == 0) {
+      REQUIRE(got[i].has_value());
+      REQUIRE(got[i]->content_hash == static_cast<std::uint64_t>(k / 2));
+    } else {
+      REQUIRE_FALSE(got[i].has_value());
+    }
+  }
+  REQUIRE(store->get_many(3, {}).empty());
+  // Duplicates are answered at each position; another service sees nothing.
+  const auto dup = store->get_many(3, {"0", "x", "0"});
+  REQUIRE(dup.size() == 3);
+  REQUIRE(dup[0] == entry(0));
+  REQUIRE_FALSE(dup[1].has_value());
+  REQUIRE(dup[2] == entry(0));
+  const auto other = store->get_many(4, {"0", "2"});
+  REQUIRE_FALSE(other[0].has_value());
+  REQUIRE_FALSE(other[1].has_value());
+}
+
+TEST_CASE("state store: data persists across reopen (including memtable-only data)", "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("a/b/state");  // nested dirs are created
+  {
+    auto store = state_store::open(dir);
+    updates u;
+    for (int i = 0; i < 3000; ++i) u.emplace_back("k" + std::to_string(i), entry(static_cast<std::uint64_t>(i)));
+    store->commit(1, u, state(3000), false);
+  }
+  auto store = state_store::open(dir);
+  REQUIRE(store->load_state(1) == state(3000));
+  REQUIRE(store->get(1, "k0") == entry(0));
+  REQUIRE(store->get(1, "k2999") == entry(2999));
+  std::size_t n = 0;
+  store->scan(1, [&](std::string_view, const ledger_entry&) { return ++n, true; });
+  REQUIRE(n == 3000);
+}
+
+TEST_CASE("state store: scan visits one service in key order and can stop early", "[state_store]") {
+  temp_dir tmp;
+  auto store = state_store::open(tmp.sub("state"));
+  store->commit(2, {{"b", entry(2)}, {"a", entry(1)}, {"ab", entry(3)}, {std::string("a\0", 2), entry(4)}},
+                state(1), false);
+  store->commit(1, {{"z", entry(9)}}, state(1), false);
+  store->commit(3, {{"0", entry(9)}}, state(1), false);
+  store->commit(65535, {{"last", entry(7)}, {"also", entry(8)}}, state(1), false);
+
+  std::vector<std::string> seen;
+  std::vector<std::uint64_t> hashes;
+  store->scan(2, [&](std::string_view k, const ledger_entry& e) {
+    seen.emplace_back(k);
+    hashes.push_back(e.content_hash);
+    return true;
+  });
+  REQUIRE(seen == std::vector<std::string>{"a", std::string("a\0", 2), "ab", "b"});
+  REQUIRE(hashes == std::vector<std::uint64_t>{1, 4, 3, 2});
+
+  seen.clear();
+  store->scan(2, [&](std::string_view k, const ledger_entry&) { return seen.emplace_back(k), seen.size() < 2; });
+  REQUIRE(seen.size() == 2);
+
+  seen.clear();
+  store->scan(65535, [&](std::string_view k, const ledger_entry&) { return seen.emplace_back(k), true; });
+  REQUIRE(seen == std::vector<std::string>{"also", "last"});
+
+  seen.clear();
+  store->scan(4, [&](std::string_view k, const ledger_entry&) { return seen.emplace_back(k), true; });
+  REQUIRE(seen.empty());
+
+  REQUIRE_THROWS_AS(store->scan(65536, [](std::string_view, const ledger_entry&) { return true; }),
+                    std::invalid_argument);
+}
+
+TEST_CASE("state store: services() lists services with a stored state, ascending", "[state_store]") {
+  temp_dir tmp;
+  auto store = state_store::open(tmp.sub("state"));
+  REQUIRE(store->services().empty());
+  store->commit(300, {}, state(1), false);
+  store->commit(2, {{"x", entry(1)}}, state(1), false);
+  store->commit(65535, {}, state(1), false);
+  store->commit(2, {}, state(2), false);
+  REQUIRE(store->services() == std::vector<std::uint32_t>{2, 300, 65535});
+}
+
+TEST_CASE("state store: read-only open sees committed data and does not block the writer",
+          "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  auto writer = state_store::open(dir);
+  writer->commit(5, {{"1", entry(1)}}, state(1), false);
+
+  auto reader = state_store::open(dir, true);
+  REQUIRE(reader->get(5, "1") == entry(1));
+  REQUIRE(reader->load_state(5) == state(1));
+  REQUIRE(reader->services() == std::vector<std::uint32_t>{5});
+
+  // The writer keeps working while the reader is open.
+  writer->commit(5, {{"2", entry(2)}}, state(2), true);
+  REQUIRE(writer->get(5, "2") == entry(2));
+  // A reader cannot write.
+  const auto err = expect_store_error([&] { reader->commit(5, {}, state(9), false); });
+  REQUIRE(err.code == store_errc::io_error);
+  reader.reset();
+
+  // A fresh read-only open sees the newer commit.
+  auto reader2 = state_store::open(dir, true);
+  REQUIRE(reader2->get(5, "2") == entry(2));
+  REQUIRE(reader2->load_state(5) == state(2));
+}
+
+TEST_CASE("state store: read-only open of a missing or foreign dir fails clearly", "[state_store]") {
+  temp_dir tmp;
+  auto missing = expect_store_error([&] { state_store::open(tmp.sub("nope"), true); });
+  REQUIRE(missing.code == store_errc::io_error);
+  REQUIRE(std::string(missing.what()).find("does not exist") != std::string::npos);
+  REQUIRE(std::string(missing.what()).find(tmp.sub("nope")) != std::string::npos);
+
+  auto foreign = expect_store_error([&] { state_store::open(tmp.path(), true); });
+  REQUIRE(foreign.code == store_errc::bad_format);
+}
+
+TEST_CASE("state store: a second read-write open is refused as locked", "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  auto first = state_store::open(dir);
+  const auto err = expect_store_error([&] { state_store::open(dir); });
+  REQUIRE(err.code == store_errc::locked);
+  REQUIRE(std::string(err.what()).find("another `stampede run` probably uses this state dir") !=
+          std::string::npos);
+  first.reset();
+  REQUIRE_NOTHROW(state_store::open(dir));
+}
+
+TEST_CASE("state store: corrupt values are reported with service and key", "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  state_store::open(dir)->commit(4, {{"good", entry(1)}}, state(1), true);
+  raw_put(dir, "ledger", key_codec::ledger_key(4, "bad-key"), std::string("\x01\x02", 2));
+
+  auto store = state_store::open(dir);
+  REQUIRE(store->get(4, "good") == entry(1));
+  auto e1 = expect_store_error([&] { store->get(4, "bad-key"); });
+  REQUIRE(e1.code == store_errc::corruption);
+  const std::string msg = e1.what();
+  REQUIRE(msg.find("service 4") != std::string::npos);
+  REQUIRE(msg.find("'bad-key'") != std::string::npos);
+
+  auto e2 = expect_store_error([&] { store->get_many(4, {"good", "bad-key"}); });
+  REQUIRE(e2.code == store_errc::corruption);
+  auto e3 = expect_store_error([&] { store->scan(4, [](std::string_view, const ledger_entry&) { return true; }); });
+  REQUIRE(e3.code == store_errc::corruption);
+  store.reset();
+
+  std::string ck;
+  key_codec::put_u16(ck, 4);
+  raw_put(dir, "checkpoints", ck, "\x01garbage");
+  auto e4 = expect_store_error([&] { state_store::open(dir)->load_state(4); });
+  REQUIRE(e4.code == store_errc::corruption);
+  REQUIRE(std::string(e4.what()).find("service 4") != std::string::npos);
+}
+
+TEST_CASE("state store: writes the schema version and refuses a newer one", "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  state_store::open(dir).reset();
+  {
+    // The version is readable by RocksDB tools as decimal text.
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const char* n : {"default", "ledger", "checkpoints", "meta"})
+      descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::OpenForReadOnly(o, dir, descs, &h, &db).ok());
+    std::string v;
+    REQUIRE(db->Get(rocksdb::ReadOptions(), h[3], "schema", &v).ok());
+    REQUIRE(v == std::to_string(state_schema_version));
+    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  raw_put(dir, "meta", "schema", std::to_string(state_schema_version + 1));
+  for (bool ro : {false, true}) {
+    const auto err = expect_store_error([&] { state_store::open(dir, ro); });
+    REQUIRE(err.code == store_errc::bad_format);
+    REQUIRE(std::string(err.what()).find("newer stampede") != std::string::npos);
+  }
+  raw_put(dir, "meta", "schema", "v1");
+  REQUIRE(expect_store_error([&] { state_store::open(dir); }).code == store_errc::bad_format);
+}
+
+TEST_CASE("state store: record_status names", "[state_store]") {
+  REQUIRE(to_string(record_status::pending) == "pending");
+  REQUIRE(to_string(record_status::success) == "success");
+  REQUIRE(to_string(record_status::error) == "error");
+  REQUIRE(to_string(record_status::cancelled) == "cancelled");
+}

@@ -1,0 +1,151 @@
+// Unit tests of storage/value_codec: round trip and rejection of corrupt values.
+#include <catch2/catch.hpp>
+
+#include <iostream>
+#include <limits>
+#include <random>
+
+#include "storage/value_codec.hpp"
+
+using namespace stampede;
+namespace vc = stampede::value_codec;
+
+namespace {
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t max_len) {
+  std::string s(rng() % (max_len + 1), '\0');
+  for (auto& c : s) c = static_cast<char>(rng() & 0xFF);
+  return s;
+}
+
+template <typename T>
+T pick_int(std::mt19937_64& rng) {
+  switch (rng() % 4) {
+    case 0: return std::numeric_limits<T>::min();
+    case 1: return std::numeric_limits<T>::max();
+    case 2: return static_cast<T>(rng() % 300);
+    default: return static_cast<T>(rng());
+  }
+}
+
+ledger_entry random_entry(std::mt19937_64& rng) {
+  ledger_entry e;
+  e.content_hash = pick_int<std::uint64_t>(rng);
+  e.remote_id = random_bytes(rng, 40);
+  e.status = static_cast<record_status>(rng() % 4);
+  e.attempts = pick_int<std::uint32_t>(rng);
+  e.last_stamp = random_bytes(rng, 23);
+  e.last_op = static_cast<std::uint8_t>(rng() % 3);
+  e.updated_ms = pick_int<std::int64_t>(rng);
+  e.last_error = random_bytes(rng, 200);
+  return e;
+}
+
+service_state random_state(std::mt19937_64& rng) {
+  service_state s;
+  s.checkpoint_stamp = random_bytes(rng, 23);
+  s.checkpoint_recno = pick_int<std::int64_t>(rng);
+  s.initial_load_complete = rng() % 2;
+  s.newest_delivered_stamp = random_bytes(rng, 23);
+  s.last_run_ms = pick_int<std::int64_t>(rng);
+  for (auto& c : s.counts) c = pick_int<std::uint64_t>(rng);
+  s.created = pick_int<std::uint64_t>(rng);
+  s.updated = pick_int<std::uint64_t>(rng);
+  s.deleted = pick_int<std::uint64_t>(rng);
+  s.failed = pick_int<std::uint64_t>(rng);
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("value codec: ledger entries round trip, truncated or extended values are corrupt",
+          "[value_codec]") {
+  const std::uint64_t seed = 77;
+  std::cout << "value codec entry test seed: " << seed << "\n";
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 2000; ++i) {
+    const ledger_entry e = random_entry(rng);
+    std::string v;
+    vc::encode_entry(v, e);
+    REQUIRE(static_cast<unsigned char>(v[0]) == vc::value_format_version);
+    const auto back = vc::decode_entry(v);
+    REQUIRE(back.has_value());
+    REQUIRE(*back == e);
+    for (std::size_t cut = 0; cut < v.size(); ++cut)
+      REQUIRE_FALSE(vc::decode_entry(std::string_view(v).substr(0, cut)).has_value());
+    std::string why;
+    REQUIRE_FALSE(vc::decode_entry(v + "x", &why).has_value());
+    REQUIRE(why.find("trailing") != std::string::npos);
+  }
+}
+
+TEST_CASE("value codec: service states round trip, truncated or extended values are corrupt",
+          "[value_codec]") {
+  std::mt19937_64 rng(78);
+  for (int i = 0; i < 2000; ++i) {
+    const service_state s = random_state(rng);
+    std::string v;
+    vc::encode_state(v, s);
+    const auto back = vc::decode_state(v);
+    REQUIRE(back.has_value());
+    REQUIRE(*back == s);
+    for (std::size_t cut = 0; cut < v.size(); ++cut)
+      REQUIRE_FALSE(vc::decode_state(std::string_view(v).substr(0, cut)).has_value());
+    REQUIRE_FALSE(vc::decode_state(v + '\0').has_value());
+  }
+  std::string v;
+  vc::encode_state(v, service_state{});
+  REQUIRE(vc::decode_state(v) == service_state{});
+}
+
+TEST_CASE("value codec: a default entry is compact and field checks reject bad values",
+          "[value_codec]") {
+  ledger_entry e;
+  e.content_hash = 0x1122334455667788ULL;
+  e.status = record_status::success;
+  e.attempts = 1;
+  e.last_stamp = "2024-06-11 10:00:00.000";
+  e.last_op = 1;
+  e.updated_ms = 1718100000000;
+  std::string v;
+  vc::encode_entry(v, e);
+  // version + hash + 3 lengths + status + attempts + stamp + op + ~6-byte varint
+  REQUIRE(v.size() <= 1 + 8 + 1 + 1 + 1 + 1 + 23 + 1 + 7 + 1);
+
+  std::string why;
+  std::string bad_version = v;
+  bad_version[0] = 2;
+  REQUIRE_FALSE(vc::decode_entry(bad_version, &why).has_value());
+  REQUIRE(why.find("version 2") != std::string::npos);
+
+  std::string bad_status = v;
+  bad_status[1 + 8 + 1] = 9;  // after version, hash, empty remote_id
+  REQUIRE_FALSE(vc::decode_entry(bad_status, &why).has_value());
+  REQUIRE(why.find("status") != std::string::npos);
+
+  std::string bad_op = v;
+  bad_op[1 + 8 + 1 + 1 + 1 + 1 + 23] = 3;  // ... status, attempts, stamp length + stamp
+  REQUIRE_FALSE(vc::decode_entry(bad_op, &why).has_value());
+  REQUIRE(why.find("last_op") != std::string::npos);
+
+  REQUIRE_FALSE(vc::decode_entry("", &why).has_value());
+  REQUIRE(why == "empty value");
+
+  // A string length larger than the value.
+  std::string bad_len = v;
+  bad_len[1 + 8] = 0x7F;
+  REQUIRE_FALSE(vc::decode_entry(bad_len, &why).has_value());
+  REQUIRE(why.find("remote_id") != std::string::npos);
+
+  std::string st;
+  vc::encode_state(st, service_state{});
+  st[1 + 1 + 1] = 4;  // flags: after version, empty stamp, recno 0
+  REQUIRE_FALSE(vc::decode_state(st, &why).has_value());
+  REQUIRE(why.find("flags") != std::string::npos);
+}
+
+TEST_CASE("value codec: printable escapes binary key bytes", "[value_codec]") {
+  REQUIRE(vc::printable("abc") == "abc");
+  REQUIRE(vc::printable(std::string("a\0\xff\\", 4)) == "a\\x00\\xff\\x5c");
+  REQUIRE(vc::printable(std::string(200, 'k')).size() == 83);
+}
