@@ -4,6 +4,10 @@
 //   `${VAR:-default}` from the environment in every string value, validates
 //   every key (unknown keys are rejected) and returns a fully defaulted
 //   `Config`. Every key is documented in docs/configuration.md.
+//   Problems are all collected into one config_error, in file order, each
+//   with file:line:column and a key path like `services[3].fields[2].type`
+//   (array indexes 0-based in file order). Secrets (auth.value,
+//   auth.client_secret) never appear in diagnostics.
 // Concurrency: a `Config` is immutable after loading; share it by const&.
 // Limitations: time zones are fixed UTC offsets ("-03:00", "UTC"); IANA
 //   names are not resolved (GCC 12 has no std::chrono tzdb). Brazil has had no
@@ -54,6 +58,7 @@ struct source_config {
   duration safety_delay{2000};      // upper bound = source clock - safety_delay
   duration lookback{600000};        // re-read window behind the checkpoint
   int utc_offset_minutes = 0;       // "timezone": "-03:00" -> -180; "UTC" -> 0
+  int line = 0, col = 0;            // position of source.path (or [source]) in the file; 0 = none
 };
 
 struct state_config {
@@ -143,6 +148,7 @@ struct field_mapping {
   field_type type = field_type::string;
   bool trim = true;                  // trim CHAR padding (trailing spaces) on strings
   bool nullable = true;              // false: NULL becomes a record error
+  int line = 0, col = 0;             // position of this field's table in the file; 0 = none
 };
 
 struct schedule {
@@ -160,6 +166,8 @@ struct service_config {
   std::string key_column;            // record key; default source.recno_column
   schedule when;                     // "schedule" key
   std::vector<field_mapping> fields;
+  int line = 0, col = 0;             // position of this [[services]] table in the file; 0 = none
+  std::uint32_t file_index = 0;      // 0-based order among [[services]] in the file (key paths)
 };
 
 struct config {
@@ -189,6 +197,16 @@ std::optional<schedule> parse_schedule(std::string_view s);
 
 /// Replaces ${VAR} and ${VAR:-default}. Missing VAR without default: returns
 /// nullopt and sets `missing` to its name. "$$" is a literal "$".
+/// As in the shell, `:-` also applies when VAR is set but empty; the default
+/// may itself contain ${...}. A malformed reference (unterminated "${", bad
+/// variable name) returns nullopt with `missing` left empty.
 std::optional<std::string> interpolate_env(std::string_view in, std::string& missing);
+
+/// "UTC" | "Z" | "+HH:MM" | "-HH:MM" -> minutes east of UTC; nullopt on bad input.
+std::optional<int> parse_utc_offset(std::string_view s);
+
+/// The candidate closest to `word` by edit distance, or "" when none is close
+/// enough to be a plausible typo (used for "did you mean ...?" hints).
+std::string closest_name(std::string_view word, const std::vector<std::string>& candidates);
 
 } // namespace stampede

@@ -1,0 +1,160 @@
+// check_source: the config's services against the live source. See check.hpp.
+#include "pipeline/check.hpp"
+
+#include "pipeline/source.hpp"
+
+#include <filesystem>
+
+namespace stampede {
+
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool has_column(const table_info& t, std::string_view c) {
+  for (const auto& col : t.columns)
+    if (same_name(col, c)) return true;
+  return false;
+}
+
+struct checker {
+  const config& cfg;
+  check_report rep;
+
+  config_diagnostic diag(int line, int column, std::string path, std::string msg,
+                         std::string hint) {
+    return {cfg.file, line, column, std::move(path), std::move(msg), std::move(hint)};
+  }
+
+  void missing_column(const table_info& t, const std::string& table, const std::string& col,
+                      int line, int column, std::string path) {
+    std::string best = closest_name(col, t.columns);
+    std::string hint = best.empty() ? "columns of " + table + ": " + list(t.columns)
+                                    : "did you mean `" + best + "`?";
+    rep.errors.push_back(diag(line, column, std::move(path),
+                              "column `" + col + "` does not exist in table " + table,
+                              std::move(hint)));
+  }
+
+  static std::string list(const std::vector<std::string>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size() && i < 40; ++i) s += (i ? ", " : "") + v[i];
+    if (v.size() > 40) s += ", ...";
+    return s;
+  }
+
+  void service(source& src, const service_config& s, const std::string& upper) {
+    const std::string p = "services[" + std::to_string(s.file_index) + "]";
+    const std::string label = "service " + std::to_string(s.id) + " (" + s.name + ")";
+    std::optional<table_info> t;
+    try {
+      t = src.describe(s.table);
+    } catch (const source_error& e) {
+      rep.errors.push_back(diag(s.line, s.col, p + ".table", e.what(),
+                                "check that the database is readable"));
+      return;
+    }
+    if (!t) {
+      rep.errors.push_back(diag(s.line, s.col, p + ".table",
+                                label + ": table " + s.table + " does not exist in \"" +
+                                    cfg.source.path + "\"",
+                                "fix `table` or create the table in the source database"));
+      return;
+    }
+    const source_config& sc = cfg.source;
+    std::size_t before = rep.errors.size();
+    for (const auto& [col, key] : {std::pair{sc.stamp_column, "source.stamp_column"},
+                                   std::pair{sc.recno_column, "source.recno_column"},
+                                   std::pair{sc.deleted_column, "source.deleted_column"}})
+      if (!has_column(*t, col))
+        missing_column(*t, s.table, col, s.line, s.col, key);
+    if (!has_column(*t, s.key_column))
+      missing_column(*t, s.table, s.key_column, s.line, s.col, p + ".key_column");
+    for (std::size_t i = 0; i < s.fields.size(); ++i) {
+      const field_mapping& f = s.fields[i];
+      if (f.value || f.column.empty()) continue;
+      if (!has_column(*t, f.column))
+        missing_column(*t, s.table, f.column, f.line, f.col,
+                       p + ".fields[" + std::to_string(i) + "].column");
+    }
+    if (!t->has_stamp_index)
+      rep.warnings.push_back(diag(
+          s.line, s.col, p + ".table",
+          label + ": table " + s.table + " has no index starting with " + sc.stamp_column +
+              "; every page will scan the table",
+          "run: CREATE INDEX IF NOT EXISTS \"" + s.table + "_stamp\" ON \"" + s.table + "\"(\"" +
+              sc.stamp_column + "\", \"" + sc.recno_column + "\");"));
+    if (rep.errors.size() != before) return;
+    std::string line = label + ": table " + s.table + ", " + std::to_string(s.fields.size()) +
+                       " fields, " + std::to_string(t->columns.size()) + " columns";
+    try {
+      line += ", " + std::to_string(src.count_rows(s.table, upper)) + " rows";
+    } catch (const source_error&) {
+    }
+    line += t->has_stamp_index ? ", stamp index present" : ", NO stamp index";
+    rep.info.push_back(std::move(line));
+  }
+
+  void run() {
+    const source_config& sc = cfg.source;
+    if (sc.kind == source_kind::postgres) {
+      rep.errors.push_back(diag(sc.line, sc.col, "source.kind",
+                                "the PostgreSQL source arrives in a later issue",
+                                "use kind = \"sqlite\" for now"));
+      return;
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(sc.path, ec)) {
+      rep.errors.push_back(diag(
+          sc.line, sc.col, "source.path",
+          "SQLite database \"" + sc.path + "\" does not exist",
+          "create the demo database with `stampede demo` or `stampede-demo-db generate --out " +
+              sc.path + "`, or fix source.path"));
+      return;
+    }
+    std::unique_ptr<source> src;
+    try {
+      src = source::open(sc);
+    } catch (const source_error& e) {
+      rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(),
+                                "check that the file is a readable SQLite database"));
+      return;
+    }
+    std::string now;
+    try {
+      now = src->now_stamp();
+      rep.info.push_back("source: SQLite \"" + sc.path + "\", clock " + now + " UTC");
+    } catch (const source_error& e) {
+      rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(), ""));
+      return;
+    }
+    for (const auto& s : cfg.services) service(*src, s, "");
+  }
+};
+
+} // namespace
+
+check_report check_source(const config& cfg) {
+  checker c{cfg, {}};
+  c.run();
+  return std::move(c.rep);
+}
+
+std::string to_string(const check_report& r) {
+  std::string s;
+  for (const auto& d : r.errors) s += "error: " + d.to_string() + "\n";
+  for (const auto& d : r.warnings) s += "warning: " + d.to_string() + "\n";
+  for (const auto& i : r.info) s += "info: " + i + "\n";
+  return s;
+}
+
+} // namespace stampede

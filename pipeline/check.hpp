@@ -1,0 +1,32 @@
+// `stampede check`: verifies a loaded configuration against the live source.
+//
+// Operation: `check_source(cfg)` opens the source (read-only; a missing
+//   SQLite file is reported, never created) and, for every service, checks
+//   that the table, every mapped column, the key column and the stamp/recno/
+//   deleted columns exist. Problems point at the service's or field's line in
+//   the config file. A stamp column without an index is a warning (with the
+//   CREATE INDEX to run). `info` lists what was found (tables, row counts).
+// Concurrency: opens its own source connection; call from any one thread.
+// Limitations: column names compare case-insensitively (SQLite rules); the
+//   PostgreSQL source is reported as not available yet.
+#pragma once
+
+#include "pipeline/config.hpp"
+
+#include <string>
+#include <vector>
+
+namespace stampede {
+
+struct check_report {
+  std::vector<config_diagnostic> errors, warnings;
+  std::vector<std::string> info;
+  bool ok() const { return errors.empty(); }
+};
+
+check_report check_source(const config& cfg);
+
+/// Human-readable report: one line per error ("error: ..."), warning and info.
+std::string to_string(const check_report& r);
+
+} // namespace stampede

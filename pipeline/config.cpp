@@ -1,0 +1,750 @@
+// Loading and validating the TOML configuration. See config.hpp and
+// docs/configuration.md. Every problem is collected (not just the first) and
+// reported with file:line:column and a key path such as
+// `services[2].fields[0].type` (array indexes are 0-based, in file order).
+#include "pipeline/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace stampede {
+
+// ---------------------------------------------------------------- diagnostics
+
+std::string config_diagnostic::to_string() const {
+  std::string s = file;
+  if (line > 0) {
+    s += ':' + std::to_string(line);
+    if (column > 0) s += ':' + std::to_string(column);
+  }
+  if (!s.empty()) s += ": ";
+  if (!key_path.empty()) s += key_path + ": ";
+  s += message;
+  if (!hint.empty()) s += " (" + hint + ")";
+  return s;
+}
+
+namespace {
+std::string join_diagnostics(const std::vector<config_diagnostic>& ds) {
+  std::string s;
+  for (const auto& d : ds) {
+    if (!s.empty()) s += '\n';
+    s += d.to_string();
+  }
+  return s.empty() ? std::string("invalid configuration") : s;
+}
+} // namespace
+
+config_error::config_error(std::vector<config_diagnostic> ds)
+    : std::runtime_error(join_diagnostics(ds)), diagnostics(std::move(ds)) {}
+
+const service_config* config::find_service(std::uint32_t id) const {
+  for (const auto& s : services)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+const target_config& config::target_of(const service_config& s) const {
+  auto it = targets.find(s.target);
+  if (it == targets.end())
+    throw std::out_of_range("service " + std::to_string(s.id) + " names unknown target `" +
+                            s.target + "`");
+  return it->second;
+}
+
+// ---------------------------------------------------------------- reader
+
+namespace {
+
+constexpr std::string_view redacted = "<redacted>";
+
+std::string join_path(const std::string& prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+}
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+bool safe_identifier(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+template <class E>
+using choices = std::initializer_list<std::pair<std::string_view, E>>;
+
+template <class E>
+std::string list_choices(choices<E> cs) {
+  std::string s;
+  for (const auto& c : cs) {
+    if (!s.empty()) s += ", ";
+    s += '"';
+    s += c.first;
+    s += '"';
+  }
+  return s;
+}
+
+struct reader {
+  std::string file;
+  std::vector<config_diagnostic> diags;
+
+  void error(int line, int column, std::string path, std::string msg, std::string hint = {}) {
+    diags.push_back({file, line, column, std::move(path), std::move(msg), std::move(hint)});
+  }
+  void error(const toml::source_region& r, std::string path, std::string msg,
+             std::string hint = {}) {
+    error(static_cast<int>(r.begin.line), static_cast<int>(r.begin.column), std::move(path),
+          std::move(msg), std::move(hint));
+  }
+  void error(const toml::node& n, std::string path, std::string msg, std::string hint = {}) {
+    error(n.source(), std::move(path), std::move(msg), std::move(hint));
+  }
+  void missing(const toml::node* where, std::string path, std::string what, std::string hint) {
+    if (where)
+      error(*where, std::move(path), "missing required key: " + what, std::move(hint));
+    else
+      error(0, 0, std::move(path), "missing required key: " + what, std::move(hint));
+  }
+  void wrong_type(const toml::node& n, const std::string& path, std::string_view expected,
+                  std::string hint = {}) {
+    error(n, path,
+          "expected " + std::string(expected) + ", found " + std::string(type_name(n.type())),
+          std::move(hint));
+  }
+
+  // True when a diagnostic was already reported at node `n`'s position.
+  bool has_failed(const toml::node& n) const {
+    for (const auto& d : diags)
+      if (d.line == int(n.source().begin.line) && d.column == int(n.source().begin.column))
+        return true;
+    return false;
+  }
+
+  // Rejects keys not in `known`, suggesting the closest valid key.
+  void check_keys(const toml::table& t, const std::string& path,
+                  std::initializer_list<std::string_view> known) {
+    for (auto&& [k, v] : t) {
+      (void)v;
+      if (std::find(known.begin(), known.end(), k.str()) != known.end()) continue;
+      std::vector<std::string> names(known.begin(), known.end());
+      std::string best = closest_name(k.str(), names);
+      std::string hint;
+      if (!best.empty()) {
+        hint = "did you mean `" + best + "`?";
+      } else {
+        hint = "valid keys here: ";
+        for (std::size_t i = 0; i < names.size(); ++i) hint += (i ? ", " : "") + names[i];
+      }
+      error(k.source(), join_path(path, k.str()), "unknown key `" + std::string(k.str()) + "`",
+            std::move(hint));
+    }
+  }
+
+  const toml::table* sub_table(const toml::table& t, std::string_view key,
+                               const std::string& path) {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (const auto* tt = n->as_table()) return tt;
+    wrong_type(*n, join_path(path, key), "a table");
+    return nullptr;
+  }
+
+  // Interpolates a string node's value; reports missing variables.
+  std::optional<std::string> text(const toml::node& n, const std::string& path) {
+    const auto* s = n.as_string();
+    if (!s) {
+      wrong_type(n, path, "a string");
+      return std::nullopt;
+    }
+    std::string var;
+    auto v = interpolate_env(s->get(), var);
+    if (v) return v;
+    if (var.empty())
+      error(n, path, "malformed ${...} reference",
+            "write ${VAR} or ${VAR:-default}, VAR made of letters, digits and _; use $$ for a "
+            "literal $");
+    else
+      error(n, path, "environment variable `" + var + "` is not set",
+            "export " + var + "=… or give a default with ${" + var + ":-…}");
+    return std::nullopt;
+  }
+
+  bool str(const toml::table& t, std::string_view key, const std::string& path,
+           std::string& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    auto v = text(*n, join_path(path, key));
+    if (!v) return false;
+    out = std::move(*v);
+    return true;
+  }
+
+  // A table/column name: letters, digits and '_' only (it is quoted into SQL).
+  bool ident(const toml::table& t, std::string_view key, const std::string& path,
+             std::string& out) {
+    std::string v;
+    if (!str(t, key, path, v)) return false;
+    if (!safe_identifier(v)) {
+      error(*t.get(key), join_path(path, key), "`" + v + "` is not a plain SQL identifier",
+            "use only letters, digits and _; names are quoted into SQL");
+      return false;
+    }
+    out = std::move(v);
+    return true;
+  }
+
+  template <class T>
+  bool integer(const toml::table& t, std::string_view key, const std::string& path, T& out,
+               std::int64_t min, std::int64_t max) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    const auto* i = n->as_integer();
+    if (!i) {
+      wrong_type(*n, join_path(path, key), "an integer");
+      return false;
+    }
+    std::int64_t v = i->get();
+    if (v < min || v > max) {
+      std::string range = max == std::numeric_limits<std::int64_t>::max()
+                              ? "at least " + std::to_string(min)
+                              : std::to_string(min) + ".." + std::to_string(max);
+      error(*n, join_path(path, key),
+            std::to_string(v) + " is out of range; expected " + range,
+            "use a value in " + range);
+      return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+  }
+
+  bool boolean(const toml::table& t, std::string_view key, const std::string& path, bool& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    const auto* b = n->as_boolean();
+    if (!b) {
+      wrong_type(*n, join_path(path, key), "a boolean", "write true or false, unquoted");
+      return false;
+    }
+    out = b->get();
+    return true;
+  }
+
+  bool dur(const toml::table& t, std::string_view key, const std::string& path, duration& out,
+           duration min = duration{0}) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    std::string p = join_path(path, key);
+    if (!n->is_string()) {
+      wrong_type(*n, p, "a duration string such as \"2s\"",
+                 "quote it and add a unit: \"500ms\", \"2s\", \"15m\", \"1h\", \"1d\"");
+      return false;
+    }
+    auto s = text(*n, p);
+    if (!s) return false;
+    auto d = parse_duration(*s);
+    if (!d) {
+      error(*n, p, "\"" + *s + "\" is not a duration",
+            "write a whole number and a unit: 500ms, 2s, 15m, 1h, 1d; units combine as 1h30m");
+      return false;
+    }
+    if (*d < min) {
+      error(*n, p, "\"" + *s + "\" is too short; expected at least " +
+                       std::to_string(min.count()) + "ms",
+            "use a longer duration");
+      return false;
+    }
+    out = *d;
+    return true;
+  }
+
+  template <class E>
+  bool enumeration(const toml::table& t, std::string_view key, const std::string& path, E& out,
+                   choices<E> cs) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    std::string p = join_path(path, key);
+    auto s = text(*n, p);
+    if (!s) return false;
+    for (const auto& c : cs) {
+      if (c.first == *s) {
+        out = c.second;
+        return true;
+      }
+    }
+    std::vector<std::string> names;
+    for (const auto& c : cs) names.emplace_back(c.first);
+    std::string best = closest_name(*s, names);
+    error(*n, p, "unknown value \"" + *s + "\"; expected one of " + list_choices(cs),
+          best.empty() ? "use one of the listed values" : "did you mean \"" + best + "\"?");
+    return false;
+  }
+
+  // ------------------------------------------------------------ sections
+
+  void read_source(const toml::table* t, source_config& s) {
+    const std::string p = "source";
+    if (t) {
+      check_keys(*t, p,
+                 {"kind", "path", "dsn", "stamp_column", "recno_column", "deleted_column",
+                  "page_size", "safety_delay", "lookback", "timezone"});
+      enumeration<source_kind>(*t, "kind", p, s.kind,
+                               {{"sqlite", source_kind::sqlite}, {"postgres", source_kind::postgres}});
+      str(*t, "path", p, s.path);
+      str(*t, "dsn", p, s.dsn);
+      ident(*t, "stamp_column", p, s.stamp_column);
+      ident(*t, "recno_column", p, s.recno_column);
+      ident(*t, "deleted_column", p, s.deleted_column);
+      integer(*t, "page_size", p, s.page_size, 1, 1'000'000);
+      dur(*t, "safety_delay", p, s.safety_delay);
+      dur(*t, "lookback", p, s.lookback);
+      if (const toml::node* n = t->get("timezone")) {
+        if (auto tz = text(*n, p + ".timezone")) {
+          if (auto off = parse_utc_offset(*tz))
+            s.utc_offset_minutes = *off;
+          else
+            error(*n, p + ".timezone", "\"" + *tz + "\" is not a supported time zone",
+                  "write \"UTC\", \"Z\" or a fixed offset like \"-03:00\"; IANA names such as "
+                  "America/Sao_Paulo are not supported");
+        }
+      }
+      const toml::node* pos = t->get("path");
+      const toml::source_region& r = pos ? pos->source() : t->source();
+      s.line = static_cast<int>(r.begin.line);
+      s.col = static_cast<int>(r.begin.column);
+    }
+    if (t && s.kind == source_kind::sqlite && t->get("path") && t->get("path")->is_string() &&
+        s.path.empty() && !has_failed(*t->get("path")))
+      error(*t->get("path"), p + ".path", "must not be empty",
+            "name the SQLite database file, e.g. \"demo.db\"");
+    if (s.kind == source_kind::sqlite && s.path.empty() && !(t && t->get("path")))
+      missing(t, p + ".path", "the SQLite database file",
+              "add `path = \"demo.db\"` under [source]");
+    if (s.kind == source_kind::postgres && s.dsn.empty() && !(t && t->get("dsn")))
+      missing(t, p + ".dsn", "the PostgreSQL connection string",
+              "add `dsn = \"postgresql://user@host/db\"` under [source]");
+  }
+
+  void read_state(const toml::table* t, state_config& s) {
+    if (!t) return;
+    check_keys(*t, "state", {"dir"});
+    if (str(*t, "dir", "state", s.dir) && s.dir.empty())
+      error(*t->get("dir"), "state.dir", "must not be empty", "name a directory, e.g. \"state\"");
+  }
+
+  void read_engine(const toml::table* t, engine_config& e) {
+    if (!t) return;
+    const std::string p = "engine";
+    check_keys(*t, p, {"queue_batches", "transformers", "drain_timeout", "log_level"});
+    integer(*t, "queue_batches", p, e.queue_batches, 1, 1024);
+    integer(*t, "transformers", p, e.transformers, 1, 256);
+    dur(*t, "drain_timeout", p, e.drain_timeout);
+    int level = 0;
+    if (enumeration<int>(*t, "log_level", p, level,
+                         {{"trace", 0}, {"debug", 1}, {"info", 2}, {"warn", 3}, {"error", 4}}))
+      str(*t, "log_level", p, e.log_level);
+  }
+
+  void read_metrics(const toml::table* t, metrics_config& m) {
+    if (!t) return;
+    check_keys(*t, "metrics", {"listen"});
+    if (!str(*t, "listen", "metrics", m.listen) || m.listen.empty()) return;
+    auto colon = m.listen.rfind(':');
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < m.listen.size();
+    long port = 0;
+    if (ok) {
+      for (std::size_t i = colon + 1; i < m.listen.size() && ok; ++i) {
+        char c = m.listen[i];
+        ok = c >= '0' && c <= '9';
+        port = port * 10 + (c - '0');
+        if (port > 65535) ok = false;
+      }
+      ok = ok && port >= 1;
+    }
+    if (!ok)
+      error(*t->get("listen"), "metrics.listen", "\"" + m.listen + "\" is not host:port",
+            "write e.g. \"127.0.0.1:9464\", or \"\" to disable the exporter");
+  }
+
+  void read_auth(const toml::table& t, const std::string& p, auth_config& a) {
+    check_keys(t, p,
+               {"kind", "header", "value", "token_url", "client_id", "client_secret", "scope"});
+    enumeration<auth_kind>(t, "kind", p, a.kind,
+                           {{"none", auth_kind::none},
+                            {"static", auth_kind::static_key},
+                            {"oauth2", auth_kind::oauth2}});
+    str(t, "header", p, a.header);
+    bool has_value = str(t, "value", p, a.value);
+    str(t, "token_url", p, a.token_url);
+    str(t, "client_id", p, a.client_id);
+    bool has_secret = str(t, "client_secret", p, a.client_secret);
+    str(t, "scope", p, a.scope);
+    // A failed interpolation was reported already: do not also say "missing".
+    auto given = [&](std::string_view k) { return t.get(k) != nullptr; };
+    switch (a.kind) {
+      case auth_kind::none:
+        if (has_value || has_secret)
+          error(t, p + ".kind",
+                std::string(has_value ? "value" : "client_secret") + " = " +
+                    std::string(redacted) + " is set but kind is \"none\"",
+                "set kind = \"static\" or \"oauth2\", or remove the secret");
+        break;
+      case auth_kind::static_key:
+        if (!given("value"))
+          missing(&t, p + ".value", "the header value for kind = \"static\"",
+                  "add `value = \"Bearer ${TOKEN}\"` and export TOKEN");
+        else if (has_value && a.value.empty())
+          error(*t.get("value"), p + ".value", "is empty (value " + std::string(redacted) + ")",
+                "export the variable it names with a non-empty secret");
+        if (a.header.empty())
+          error(t, p + ".header", "must not be empty", "e.g. header = \"Authorization\"");
+        if (has_value && a.value.find_first_of("\r\n") != std::string::npos)
+          error(*t.get("value"), p + ".value",
+                "value " + std::string(redacted) + " contains a line break",
+                "remove the newline from the secret");
+        break;
+      case auth_kind::oauth2:
+        for (std::string_view k : {"token_url", "client_id", "client_secret"})
+          if (!given(k))
+            missing(&t, p + "." + std::string(k), "`" + std::string(k) + "` for kind = \"oauth2\"",
+                    "add `" + std::string(k) + " = \"...\"` under [" + p + "]" +
+                        (k == "client_secret" ? "; use ${VAR} to keep it out of the file" : ""));
+        if (!a.token_url.empty() && a.token_url.rfind("http://", 0) != 0 &&
+            a.token_url.rfind("https://", 0) != 0)
+          error(*t.get("token_url"), p + ".token_url",
+                "\"" + a.token_url + "\" is not an http:// or https:// URL",
+                "write the full token endpoint URL");
+        break;
+    }
+  }
+
+  void read_response(const toml::table& t, const std::string& p, response_mapping& r) {
+    check_keys(t, p, {"results", "key_field", "id_field", "error_fields"});
+    auto pointer_ok = [](const std::string& s) { return s.empty() || s[0] == '/'; };
+    if (str(t, "results", p, r.results) && !pointer_ok(r.results))
+      error(*t.get("results"), p + ".results", "\"" + r.results + "\" is not a JSON pointer",
+            "start it with /, e.g. \"/results\", or use \"\" for the response root");
+    str(t, "key_field", p, r.key_field);
+    str(t, "id_field", p, r.id_field);
+    if (const toml::node* n = t.get("error_fields")) {
+      const auto* arr = n->as_array();
+      if (!arr) {
+        wrong_type(*n, p + ".error_fields", "an array of strings");
+        return;
+      }
+      r.error_fields.clear();
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        std::string ep = p + ".error_fields[" + std::to_string(i) + "]";
+        auto v = text(*arr->get(i), ep);
+        if (!v) continue;
+        if (!pointer_ok(*v) || v->empty())
+          error(*arr->get(i), ep, "\"" + *v + "\" is not a JSON pointer",
+                "start it with /, e.g. \"/error/message\"");
+        r.error_fields.push_back(std::move(*v));
+      }
+    }
+  }
+
+  void read_target(const std::string& name, const toml::table& t, target_config& tc) {
+    const std::string p = "targets." + name;
+    tc.name = name;
+    check_keys(t, p,
+               {"base_url", "protocol", "format", "paths", "batch_records", "batch_bytes",
+                "in_flight", "connect_timeout", "request_timeout", "poll_interval",
+                "max_attempts", "retry_backoff_base", "retry_backoff_max", "idempotency_header",
+                "idempotency_field", "auth", "response", "envelope"});
+    if (!t.get("base_url")) {
+      missing(&t, p + ".base_url", "the target's base URL",
+              "add `base_url = \"http://127.0.0.1:8787\"` under [" + p + "]");
+    } else if (str(t, "base_url", p, tc.base_url)) {
+      bool http = tc.base_url.rfind("http://", 0) == 0 || tc.base_url.rfind("https://", 0) == 0;
+      std::size_t scheme = tc.base_url.find("://");
+      if (!http || tc.base_url.size() <= scheme + 3)
+        error(*t.get("base_url"), p + ".base_url",
+              "\"" + tc.base_url + "\" is not an http:// or https:// URL",
+              "write e.g. \"https://portal.example.gov.br/api\"");
+      while (tc.base_url.size() > scheme + 3 && tc.base_url.back() == '/') tc.base_url.pop_back();
+    }
+    enumeration<target_protocol>(t, "protocol", p, tc.protocol,
+                                 {{"async_batch", target_protocol::async_batch},
+                                  {"sync_batch", target_protocol::sync_batch},
+                                  {"rest", target_protocol::rest}});
+    enumeration<payload_format>(t, "format", p, tc.format,
+                                {{"records", payload_format::records},
+                                 {"envelope", payload_format::envelope}});
+    if (const toml::table* pt = sub_table(t, "paths", p)) {
+      const std::string pp = p + ".paths";
+      check_keys(*pt, pp, {"batch", "batch_status", "sync", "record", "record_id", "message"});
+      str(*pt, "batch", pp, tc.paths.batch);
+      str(*pt, "batch_status", pp, tc.paths.batch_status);
+      str(*pt, "sync", pp, tc.paths.sync);
+      str(*pt, "record", pp, tc.paths.record);
+      str(*pt, "record_id", pp, tc.paths.record_id);
+      str(*pt, "message", pp, tc.paths.message);
+    }
+    constexpr std::int64_t big = std::numeric_limits<std::int64_t>::max();
+    integer(t, "batch_records", p, tc.batch_records, 1, 1'000'000);
+    integer(t, "batch_bytes", p, tc.batch_bytes, 1, big);
+    integer(t, "in_flight", p, tc.in_flight, 1, 1024);
+    dur(t, "connect_timeout", p, tc.connect_timeout, duration{1});
+    dur(t, "request_timeout", p, tc.request_timeout, duration{1});
+    dur(t, "poll_interval", p, tc.poll_interval, duration{1});
+    integer(t, "max_attempts", p, tc.max_attempts, 1, 1000);
+    dur(t, "retry_backoff_base", p, tc.retry_backoff_base);
+    dur(t, "retry_backoff_max", p, tc.retry_backoff_max);
+    if (tc.retry_backoff_base > tc.retry_backoff_max)
+      error(t.get("retry_backoff_max") ? *t.get("retry_backoff_max") : static_cast<const toml::node&>(t),
+            p + ".retry_backoff_max", "is shorter than retry_backoff_base",
+            "make retry_backoff_max >= retry_backoff_base");
+    str(t, "idempotency_header", p, tc.idempotency_header);
+    str(t, "idempotency_field", p, tc.idempotency_field);
+    if (const toml::table* at = sub_table(t, "auth", p)) read_auth(*at, p + ".auth", tc.auth);
+    if (const toml::table* rt = sub_table(t, "response", p))
+      read_response(*rt, p + ".response", tc.response);
+    if (const toml::table* et = sub_table(t, "envelope", p)) {
+      const std::string ep = p + ".envelope";
+      check_keys(*et, ep, {"tenant_id", "type_create", "type_update", "type_delete"});
+      str(*et, "tenant_id", ep, tc.envelope.tenant_id);
+      str(*et, "type_create", ep, tc.envelope.type_create);
+      str(*et, "type_update", ep, tc.envelope.type_update);
+      str(*et, "type_delete", ep, tc.envelope.type_delete);
+    }
+  }
+
+  void read_field(const toml::table& t, const std::string& p, field_mapping& f) {
+    f.line = static_cast<int>(t.source().begin.line);
+    f.col = static_cast<int>(t.source().begin.column);
+    check_keys(t, p, {"name", "column", "value", "type", "trim", "nullable"});
+    if (!t.get("name"))
+      missing(&t, p + ".name", "the output field name", "add `name = \"...\"` to this field");
+    else if (str(t, "name", p, f.name) && f.name.empty())
+      error(*t.get("name"), p + ".name", "must not be empty", "name the output field");
+    bool has_col = t.get("column") != nullptr, has_val = t.get("value") != nullptr;
+    if (has_col) ident(t, "column", p, f.column);
+    if (has_val) {
+      std::string v;
+      if (str(t, "value", p, v)) f.value = std::move(v);
+    }
+    if (!has_col && !has_val)
+      missing(&t, p + ".column", "`column` (or a constant `value`)",
+              "map a source column with `column = \"A1_NOME\"` or set `value = \"...\"`");
+    if (has_col && has_val)
+      error(*t.get("value"), p + ".value", "a field takes `column` or `value`, not both",
+            "remove one of them");
+    enumeration<field_type>(t, "type", p, f.type,
+                            {{"string", field_type::string},
+                             {"integer", field_type::integer},
+                             {"decimal", field_type::decimal},
+                             {"date", field_type::date},
+                             {"datetime", field_type::datetime},
+                             {"boolean", field_type::boolean}});
+    boolean(t, "trim", p, f.trim);
+    boolean(t, "nullable", p, f.nullable);
+  }
+
+  void read_service(const toml::table& t, const std::string& p, service_config& s) {
+    s.line = static_cast<int>(t.source().begin.line);
+    s.col = static_cast<int>(t.source().begin.column);
+    check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "fields"});
+    if (!t.get("id"))
+      missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
+    else
+      integer(t, "id", p, s.id, 1, 65535);
+    if (!t.get("name"))
+      missing(&t, p + ".name", "the service name", "add `name = \"taxpayers\"`");
+    else if (str(t, "name", p, s.name) && s.name.empty())
+      error(*t.get("name"), p + ".name", "must not be empty", "name the service");
+    if (!t.get("table"))
+      missing(&t, p + ".table", "the source table", "add `table = \"SA1010\"`");
+    else
+      ident(t, "table", p, s.table);
+    if (!t.get("target"))
+      missing(&t, p + ".target", "the target name", "add `target = \"portal\"` naming a [targets.NAME] table");
+    else
+      str(t, "target", p, s.target);
+    ident(t, "key_column", p, s.key_column);
+    if (const toml::node* n = t.get("schedule")) {
+      if (auto v = text(*n, p + ".schedule")) {
+        if (auto sc = parse_schedule(*v))
+          s.when = *sc;
+        else
+          error(*n, p + ".schedule", "\"" + *v + "\" is not a schedule",
+                "write \"always\", \"every 15m\", \"every 1h offset 10m\" with offset < interval, "
+                "or \"daily 08:00\"");
+      }
+    }
+    const toml::node* fn = t.get("fields");
+    if (!fn) {
+      missing(&t, p + ".fields", "at least one field",
+              "add [[services.fields]] tables with name and column");
+      return;
+    }
+    const toml::array* arr = fn->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      wrong_type(*fn, p + ".fields", "an array of tables ([[services.fields]])");
+      return;
+    }
+    if (arr->empty())
+      error(*fn, p + ".fields", "has no fields", "add [[services.fields]] tables");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto& ft = *arr->get(i)->as_table();
+      std::string fp = p + ".fields[" + std::to_string(i) + "]";
+      field_mapping f;
+      read_field(ft, fp, f);
+      if (!f.name.empty() && !names.insert(f.name).second)
+        error(*ft.get("name"), fp + ".name", "duplicate field name \"" + f.name + "\"",
+              "give each output field a unique name");
+      s.fields.push_back(std::move(f));
+    }
+  }
+
+  config read(const toml::table& root) {
+    config c;
+    c.file = file;
+    check_keys(root, "", {"source", "state", "engine", "metrics", "targets", "services"});
+    read_source(sub_table(root, "source", ""), c.source);
+    read_state(sub_table(root, "state", ""), c.state);
+    read_engine(sub_table(root, "engine", ""), c.engine);
+    read_metrics(sub_table(root, "metrics", ""), c.metrics);
+
+    if (const toml::table* tt = sub_table(root, "targets", "")) {
+      for (auto&& [k, v] : *tt) {
+        std::string name(k.str());
+        const auto* t = v.as_table();
+        if (!t) {
+          wrong_type(v, "targets." + name, "a table ([targets." + name + "])");
+          continue;
+        }
+        read_target(name, *t, c.targets[name]);
+      }
+    }
+
+    const toml::node* sn = root.get("services");
+    const toml::array* services = sn ? sn->as_array() : nullptr;
+    if (sn && (!services || !services->is_array_of_tables())) {
+      wrong_type(*sn, "services", "an array of tables ([[services]])");
+      services = nullptr;
+    }
+    if (services) {
+      std::map<std::uint32_t, std::string> ids;
+      std::map<std::string, std::string> names;
+      for (std::size_t i = 0; i < services->size(); ++i) {
+        const auto& st = *services->get(i)->as_table();
+        std::string p = "services[" + std::to_string(i) + "]";
+        service_config s;
+        s.file_index = static_cast<std::uint32_t>(i);
+        read_service(st, p, s);
+        if (s.id != 0) {
+          auto [it, fresh] = ids.emplace(s.id, p);
+          if (!fresh)
+            error(*st.get("id"), p + ".id",
+                  "duplicate service id " + std::to_string(s.id) + " (also used by " + it->second +
+                      ")",
+                  "give every service a unique id");
+        }
+        if (!s.name.empty()) {
+          auto [it, fresh] = names.emplace(s.name, p);
+          if (!fresh)
+            error(*st.get("name"), p + ".name",
+                  "duplicate service name \"" + s.name + "\" (also used by " + it->second + ")",
+                  "give every service a unique name");
+        }
+        if (!s.target.empty() && !c.targets.count(s.target)) {
+          std::vector<std::string> known;
+          for (const auto& [n, t] : c.targets) known.push_back(n);
+          std::string best = closest_name(s.target, known);
+          std::string hint;
+          if (!best.empty())
+            hint = "did you mean \"" + best + "\"?";
+          else if (known.empty())
+            hint = "define it with a [targets." + s.target + "] table";
+          else {
+            hint = "defined targets: ";
+            for (std::size_t j = 0; j < known.size(); ++j) hint += (j ? ", " : "") + known[j];
+          }
+          error(*st.get("target"), p + ".target",
+                "target \"" + s.target + "\" is not defined under [targets]", hint);
+        }
+        if (s.key_column.empty()) s.key_column = c.source.recno_column;
+        c.services.push_back(std::move(s));
+      }
+    }
+    std::stable_sort(c.services.begin(), c.services.end(),
+                     [](const service_config& a, const service_config& b) { return a.id < b.id; });
+    return c;
+  }
+};
+
+} // namespace
+
+config parse_config(std::string_view text, const std::string& file) {
+  reader r;
+  r.file = file;
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    r.error(static_cast<int>(b.line), static_cast<int>(b.column), "",
+            "malformed TOML: " + std::string(e.description()),
+            "fix the syntax at this position; see https://toml.io");
+    throw config_error(std::move(r.diags));
+  }
+  config c = r.read(root);
+  if (!r.diags.empty()) {
+    std::stable_sort(r.diags.begin(), r.diags.end(),
+                     [](const config_diagnostic& a, const config_diagnostic& b) {
+                       if ((a.line == 0) != (b.line == 0)) return b.line == 0;
+                       if (a.line != b.line) return a.line < b.line;
+                       return a.column < b.column;
+                     });
+    throw config_error(std::move(r.diags));
+  }
+  return c;
+}
+
+config load_config(const std::string& path) {
+  auto fail = [&](std::string why) -> config {
+    throw config_error({config_diagnostic{path, 0, 0, "", "cannot read config file: " + why,
+                                          "check the path and its permissions"}});
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return fail(std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  bool bad = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (bad) return fail(std::strerror(err));
+  return parse_config(text, path);
+}
+
+} // namespace stampede

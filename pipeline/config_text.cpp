@@ -1,0 +1,214 @@
+// Text-level helpers of the configuration: ${VAR} interpolation, durations,
+// schedules, UTC offsets and "did you mean" suggestions. See config.hpp.
+#include "pipeline/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+
+namespace stampede {
+
+namespace {
+
+bool is_name_start(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Index of the '}' closing a "${" whose body starts at `from`; npos if none.
+std::size_t matching_brace(std::string_view s, std::size_t from) {
+  int depth = 1;
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
+      ++depth;
+      ++i;
+    } else if (s[i] == '}') {
+      if (--depth == 0) return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    std::size_t b = i;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
+    if (i > b) out.push_back(s.substr(b, i - b));
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<std::string> interpolate_env(std::string_view in, std::string& missing) {
+  missing.clear();
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    char c = in[i];
+    if (c != '$' || i + 1 >= in.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (in[i + 1] == '$') {  // "$$" -> "$"
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (in[i + 1] != '{') {  // a lone '$' is literal
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::size_t close = matching_brace(in, i + 2);
+    if (close == std::string_view::npos) return std::nullopt;  // unterminated
+    std::string_view body = in.substr(i + 2, close - (i + 2));
+    std::size_t dflt = body.find(":-");
+    std::string_view name = body.substr(0, dflt);
+    if (name.empty() || !is_name_start(name[0]) ||
+        !std::all_of(name.begin(), name.end(), is_name_char))
+      return std::nullopt;  // malformed name
+    std::string var(name);
+    const char* env = std::getenv(var.c_str());
+    if (env != nullptr && (dflt == std::string_view::npos || *env != '\0')) {
+      out += env;
+    } else if (dflt != std::string_view::npos) {
+      auto d = interpolate_env(body.substr(dflt + 2), missing);
+      if (!d) return std::nullopt;
+      out += *d;
+    } else {
+      missing = var;
+      return std::nullopt;
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+std::optional<duration> parse_duration(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  using rep = duration::rep;
+  constexpr rep max = std::numeric_limits<rep>::max();
+  rep total = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (!is_digit(s[i])) return std::nullopt;
+    rep n = 0;
+    while (i < s.size() && is_digit(s[i])) {
+      if (n > (max - 9) / 10) return std::nullopt;
+      n = n * 10 + (s[i] - '0');
+      ++i;
+    }
+    rep unit = 0;
+    if (s.substr(i, 2) == "ms") {
+      unit = 1;
+      i += 2;
+    } else if (i < s.size()) {
+      switch (s[i]) {
+        case 's': unit = 1000; break;
+        case 'm': unit = 60'000; break;
+        case 'h': unit = 3'600'000; break;
+        case 'd': unit = 86'400'000; break;
+        default: return std::nullopt;
+      }
+      ++i;
+    } else {
+      return std::nullopt;  // a number without a unit
+    }
+    if (n > (max - total) / unit) return std::nullopt;
+    total += n * unit;
+  }
+  return duration{total};
+}
+
+std::optional<schedule> parse_schedule(std::string_view s) {
+  auto w = words(trim(s));
+  schedule out;
+  if (w.size() == 1 && w[0] == "always") {
+    out.k = schedule::kind::always;
+    out.every = duration{0};
+    return out;
+  }
+  if ((w.size() == 2 || w.size() == 4) && w[0] == "every") {
+    auto every = parse_duration(w[1]);
+    if (!every || every->count() <= 0) return std::nullopt;
+    out.k = schedule::kind::interval;
+    out.every = *every;
+    if (w.size() == 4) {
+      if (w[2] != "offset") return std::nullopt;
+      auto off = parse_duration(w[3]);
+      if (!off || *off >= *every) return std::nullopt;
+      out.offset = *off;
+    }
+    return out;
+  }
+  if (w.size() == 2 && w[0] == "daily") {
+    std::string_view t = w[1];
+    if (t.size() != 5 || t[2] != ':' || !is_digit(t[0]) || !is_digit(t[1]) ||
+        !is_digit(t[3]) || !is_digit(t[4]))
+      return std::nullopt;
+    int h = (t[0] - '0') * 10 + (t[1] - '0');
+    int m = (t[3] - '0') * 10 + (t[4] - '0');
+    if (h > 23 || m > 59) return std::nullopt;
+    out.k = schedule::kind::daily;
+    out.every = duration{86'400'000};
+    out.daily_minutes = h * 60 + m;
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> parse_utc_offset(std::string_view s) {
+  if (s == "UTC" || s == "utc" || s == "Z" || s == "z") return 0;
+  if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' || !is_digit(s[1]) ||
+      !is_digit(s[2]) || !is_digit(s[4]) || !is_digit(s[5]))
+    return std::nullopt;
+  int h = (s[1] - '0') * 10 + (s[2] - '0');
+  int m = (s[4] - '0') * 10 + (s[5] - '0');
+  if (h > 14 || m > 59 || (h == 14 && m != 0)) return std::nullopt;
+  int total = h * 60 + m;
+  return s[0] == '-' ? -total : total;
+}
+
+std::string closest_name(std::string_view word, const std::vector<std::string>& candidates) {
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
+  auto distance = [&](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t sub = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& c : candidates) {
+    std::size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  // Plausible typo: at most a third of the word (min 2) differs.
+  std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  if (best_d > limit || best_d >= std::max(word.size(), best.size())) return {};
+  return best;
+}
+
+} // namespace stampede

@@ -1,0 +1,377 @@
+// The SQLite source (see source.hpp). Read-only, NOMUTEX connection; two
+// prepared statements per page shape (table, key, columns) -- the rest of the
+// current stamp's tie group, then greater stamps -- run in one read
+// transaction and reused with sqlite3_reset; cells go straight from
+// sqlite3_column_* into the page arena.
+#include "pipeline/source.hpp"
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <filesystem>
+#include <unordered_map>
+
+namespace stampede {
+
+namespace {
+
+// Sorts after any "YYYY-MM-DD ..." stamp: stands for "no upper bound".
+constexpr std::string_view no_upper = "\x7f";
+
+std::string quote(const std::string& id) { return "\"" + id + "\""; }
+
+void require_identifier(const std::string& name, std::string_view what) {
+  if (!is_safe_identifier(name))
+    throw source_error(source_errc::invalid_identifier,
+                       std::string(what) + " `" + name +
+                           "` is not a plain SQL identifier; use only letters, digits and _");
+}
+
+struct stmt_deleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
+
+class sqlite_source final : public source {
+public:
+  explicit sqlite_source(const source_config& cfg) : cfg_(cfg) {
+    require_identifier(cfg.stamp_column, "source.stamp_column");
+    require_identifier(cfg.recno_column, "source.recno_column");
+    require_identifier(cfg.deleted_column, "source.deleted_column");
+    std::error_code ec;
+    if (cfg.path.empty())
+      throw source_error(source_errc::open_failed, "source.path is empty; name the SQLite file");
+    if (!std::filesystem::exists(cfg.path, ec))
+      throw source_error(source_errc::open_failed,
+                         "SQLite database \"" + cfg.path + "\" does not exist");
+    int rc = sqlite3_open_v2(cfg.path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw source_error(source_errc::open_failed,
+                         "cannot open SQLite database \"" + cfg.path + "\": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    // A misspelled "COLUMN" must be an error, not the string literal 'COLUMN'.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+    // Fails with "file is not a database" here rather than on the first page.
+    try {
+      exec("PRAGMA query_only = 1; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536; "
+           "PRAGMA temp_store = MEMORY; SELECT count(*) FROM sqlite_master;",
+           source_errc::open_failed);
+      begin_ = prepare("BEGIN");
+      commit_ = prepare("COMMIT");
+    } catch (...) {
+      begin_.reset();
+      commit_.reset();
+      sqlite3_close(db_);
+      throw;
+    }
+  }
+
+  ~sqlite_source() override {
+    pages_.clear();
+    counts_.clear();
+    now_.reset();
+    describe_cols_.reset();
+    describe_index_.reset();
+    begin_.reset();
+    commit_.reset();
+    sqlite3_close(db_);
+  }
+
+  std::string now_stamp() override {
+    if (!now_) now_ = prepare("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')");
+    sqlite3_stmt* st = now_.get();
+    sqlite3_reset(st);
+    if (sqlite3_step(st) != SQLITE_ROW) fail(source_errc::query_failed, "reading the clock");
+    std::string out(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                    static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    sqlite3_reset(st);
+    return out;
+  }
+
+  std::optional<table_info> describe(const std::string& table) override {
+    if (!describe_cols_) describe_cols_ = prepare("SELECT name FROM pragma_table_info(?1)");
+    if (!describe_index_)
+      describe_index_ = prepare(
+          "SELECT 1 FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
+          "WHERE ii.seqno = 0 AND ii.name = ?2 COLLATE NOCASE LIMIT 1");
+    table_info info;
+    sqlite3_stmt* st = describe_cols_.get();
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, table.data(), int(table.size()), SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      info.columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                                static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) fail(source_errc::query_failed, "describing table " + table);
+    if (info.columns.empty()) return std::nullopt;
+
+    st = describe_index_.get();
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, table.data(), int(table.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cfg_.stamp_column.data(), int(cfg_.stamp_column.size()),
+                      SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    info.has_stamp_index = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      fail(source_errc::query_failed, "listing the indexes of " + table);
+    return info;
+  }
+
+  void read_page(const page_query& q, row_page& out) override {
+    shape& sh = shape_for(q);
+    const std::size_t ncols = q.columns.size();
+    out.columns = sh.columns;
+    out.arena.clear();
+    out.cells.clear();
+    out.arena.reserve(sh.arena_hint);
+    out.cells.reserve(sh.rows_hint * ncols);
+    if (out.rows.capacity() < sh.rows_hint) out.rows.reserve(sh.rows_hint);
+    out.end = q.after;
+    out.last = false;
+
+    // Both statements read one snapshot: the rest of the tie group at
+    // after.stamp, then the rows with a greater stamp.
+    step_simple(begin_.get(), "starting a read transaction");
+    std::size_t n = 0;
+    try {
+      if (!q.after.stamp.empty()) n = fill(sh.ties.get(), q, q.limit, out, 0);
+      if (n < q.limit) n = fill(sh.rest.get(), q, q.limit - std::uint32_t(n), out, n);
+    } catch (...) {
+      out.rows.resize(0);
+      out.cells.clear();
+      out.arena.clear();
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    step_simple(commit_.get(), "ending a read transaction");
+    out.rows.resize(n);
+    if (n > 0) {
+      out.end.stamp = out.rows[n - 1].stamp;
+      out.end.recno = out.rows[n - 1].recno;
+    }
+    out.last = n < q.limit;
+    sh.rows_hint = std::max(sh.rows_hint, n);
+    sh.arena_hint = std::max(sh.arena_hint, out.arena.size());
+  }
+
+  std::uint64_t count_rows(const std::string& table, const std::string& upper) override {
+    auto it = counts_.find(table);
+    if (it == counts_.end()) {
+      require_identifier(table, "table");
+      it = counts_
+               .emplace(table, prepare("SELECT count(*) FROM " + quote(table) + " WHERE " +
+                                       quote(cfg_.stamp_column) + " <= ?1"))
+               .first;
+    }
+    sqlite3_stmt* st = it->second.get();
+    sqlite3_reset(st);
+    std::string_view u = upper.empty() ? no_upper : std::string_view(upper);
+    sqlite3_bind_text(st, 1, u.data(), int(u.size()), SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+      std::string msg = sqlite3_errmsg(db_);
+      sqlite3_reset(st);
+      throw source_error(source_errc::query_failed, "counting rows of " + table + ": " + msg);
+    }
+    auto n = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    sqlite3_reset(st);
+    return n;
+  }
+
+private:
+  struct shape {
+    stmt_ptr ties, rest;
+    std::shared_ptr<const std::vector<std::string>> columns;
+    std::size_t rows_hint = 0;
+    std::size_t arena_hint = 0;
+  };
+
+  [[noreturn]] void fail(source_errc c, const std::string& doing) {
+    throw source_error(c, doing + " in \"" + cfg_.path + "\": " + sqlite3_errmsg(db_));
+  }
+
+  void exec(const char* sql, source_errc c) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw source_error(c, "cannot use SQLite database \"" + cfg_.path + "\": " + msg);
+    }
+  }
+
+  stmt_ptr prepare(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                           nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(db_);
+      source_errc c = source_errc::query_failed;
+      if (msg.rfind("no such table", 0) == 0) c = source_errc::no_such_table;
+      if (msg.rfind("no such column", 0) == 0) c = source_errc::no_such_column;
+      throw source_error(c, msg + " (in \"" + cfg_.path + "\")");
+    }
+    return stmt_ptr(st);
+  }
+
+  // Appends up to `limit` rows of `st` to `out` from row index `n`; returns the new count.
+  std::size_t fill(sqlite3_stmt* st, const page_query& q, std::uint32_t limit, row_page& out,
+                   std::size_t n) {
+    const std::size_t ncols = q.columns.size();
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, q.after.stamp.data(), int(q.after.stamp.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q.after.recno);
+    std::string_view upper = q.upper.empty() ? no_upper : std::string_view(q.upper);
+    sqlite3_bind_text(st, 3, upper.data(), int(upper.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (n == out.rows.size()) out.rows.emplace_back();
+      row_page::row_meta& r = out.rows[n++];
+      r.stamp.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                     static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+      r.recno = sqlite3_column_int64(st, 1);
+      const unsigned char* del = sqlite3_column_text(st, 2);
+      r.deleted = del != nullptr && sqlite3_column_bytes(st, 2) > 0 && del[0] == '*';
+      render(st, 3, r.key);
+      r.prior.reset();
+      for (std::size_t c = 0; c < ncols; ++c) append_cell(st, int(c) + 4, out);
+    }
+    if (rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      sqlite3_reset(st);
+      throw source_error(source_errc::query_failed,
+                         "reading a page of " + q.table + " from \"" + cfg_.path + "\": " + msg);
+    }
+    sqlite3_reset(st);
+    return n;
+  }
+
+  void step_simple(sqlite3_stmt* st, const char* doing) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) fail(source_errc::query_failed, doing);
+  }
+
+  shape& shape_for(const page_query& q) {
+    key_.clear();
+    key_ += q.table;
+    key_ += '\x1f';
+    key_ += q.key_column;
+    for (const auto& c : q.columns) {
+      key_ += '\x1f';
+      key_ += c;
+    }
+    auto it = pages_.find(key_);
+    if (it != pages_.end()) return it->second;
+
+    auto sql = sqlite_page_sql(cfg_, q);
+    shape sh;
+    sh.ties = prepare(sql.ties);
+    sh.rest = prepare(sql.rest);
+    sh.columns = std::make_shared<const std::vector<std::string>>(q.columns);
+    return pages_.emplace(key_, std::move(sh)).first->second;
+  }
+
+  // Cell text: INTEGER as decimal, REAL as shortest round-trip, TEXT/BLOB raw.
+  static void render(sqlite3_stmt* st, int i, std::string& out) {
+    char buf[32];
+    switch (sqlite3_column_type(st, i)) {
+      case SQLITE_NULL: out.clear(); return;
+      case SQLITE_INTEGER: {
+        auto res = std::to_chars(buf, buf + sizeof buf, sqlite3_column_int64(st, i));
+        out.assign(buf, res.ptr);
+        return;
+      }
+      case SQLITE_FLOAT: {
+        auto res = std::to_chars(buf, buf + sizeof buf, sqlite3_column_double(st, i));
+        out.assign(buf, res.ptr);
+        return;
+      }
+      case SQLITE_BLOB:
+        out.assign(static_cast<const char*>(sqlite3_column_blob(st, i)),
+                   static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+        return;
+      default:
+        out.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
+                   static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+    }
+  }
+
+  static void append_cell(sqlite3_stmt* st, int i, row_page& out) {
+    row_page::cell c;
+    c.off = static_cast<std::uint32_t>(out.arena.size());
+    c.null = false;
+    char buf[32];
+    switch (sqlite3_column_type(st, i)) {
+      case SQLITE_NULL:
+        c.null = true;
+        c.off = 0;
+        break;
+      case SQLITE_INTEGER: {
+        auto res = std::to_chars(buf, buf + sizeof buf, sqlite3_column_int64(st, i));
+        out.arena.append(buf, res.ptr);
+        break;
+      }
+      case SQLITE_FLOAT: {
+        auto res = std::to_chars(buf, buf + sizeof buf, sqlite3_column_double(st, i));
+        out.arena.append(buf, res.ptr);
+        break;
+      }
+      case SQLITE_BLOB: {
+        const void* p = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        if (n > 0) out.arena.append(static_cast<const char*>(p), static_cast<std::size_t>(n));
+        break;
+      }
+      default: {
+        const unsigned char* p = sqlite3_column_text(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        if (n > 0) out.arena.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+        break;
+      }
+    }
+    if (!c.null) c.len = static_cast<std::uint32_t>(out.arena.size() - c.off);
+    out.cells.push_back(c);
+  }
+
+  source_config cfg_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, shape> pages_;
+  std::unordered_map<std::string, stmt_ptr> counts_;
+  stmt_ptr now_, describe_cols_, describe_index_, begin_, commit_;
+  std::string key_;
+};
+
+} // namespace
+
+sqlite_page_sql_pair sqlite_page_sql(const source_config& cfg, const page_query& q) {
+  require_identifier(cfg.stamp_column, "source.stamp_column");
+  require_identifier(cfg.recno_column, "source.recno_column");
+  require_identifier(cfg.deleted_column, "source.deleted_column");
+  require_identifier(q.table, "table");
+  require_identifier(q.key_column, "key column");
+  for (const auto& c : q.columns) require_identifier(c, "column");
+  const std::string s = quote(cfg.stamp_column), r = quote(cfg.recno_column);
+  std::string select =
+      "SELECT " + s + ", " + r + ", " + quote(cfg.deleted_column) + ", " + quote(q.key_column);
+  for (const auto& c : q.columns) select += ", " + quote(c);
+  select += " FROM " + quote(q.table) + " WHERE ";
+  const std::string tail = " AND " + s + " <= ?3 ORDER BY " + s + ", " + r + " LIMIT ?4";
+  // Two simple range predicates instead of one row-value comparison: SQLite
+  // seeks (stamp = ?, recno > ?) and (stamp > ?) on an index on (stamp, recno)
+  // even when recno is the INTEGER PRIMARY KEY (rowid), where a row-value
+  // comparison would only seek on the stamp and rescan the whole tie group.
+  return {select + s + " = ?1 AND " + r + " > ?2" + tail, select + s + " > ?1" + tail};
+}
+
+std::unique_ptr<source> open_sqlite_source(const source_config& cfg) {
+  return std::make_unique<sqlite_source>(cfg);
+}
+
+} // namespace stampede
