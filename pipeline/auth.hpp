@@ -1,0 +1,78 @@
+// auth: the credentials header for a target's requests.
+//
+// Operation: `get(cb)` hands `cb` the header to add: none (no header), a
+//   static header (auth.header: auth.value, already env-interpolated), or an
+//   OAuth2 client-credentials bearer token. Tokens are fetched with a form
+//   POST to auth.token_url through the http_client, cached, refreshed in the
+//   background once 80% of expires_in has passed (the old token is used
+//   meanwhile), and fetched anew when the cached one expired or when the
+//   caller reports a 401 with `invalidate(value)`. Concurrent get()s while a
+//   fetch runs wait for that one fetch.
+// Concurrency: client-thread only: call get()/invalidate() from http_client
+//   completions or timers (the send_driver does). Callbacks run on the
+//   client thread, possibly inline.
+// Limitations: one token per authenticator; token errors carry the HTTP
+//   status and a redacted, truncated body, never the client secret or a token.
+#pragma once
+
+#include "pipeline/config.hpp"
+#include "pipeline/http_client.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace stampede {
+
+enum class auth_errc { ok = 0, token_transport, token_rejected, token_malformed };
+
+struct auth_result {
+  auth_errc err = auth_errc::ok;
+  std::string error;                                      // redacted
+  bool retryable = false;                                 // transport / 5xx / 429 at the token URL
+  std::optional<std::pair<std::string, std::string>> header;  // name, value (secret!)
+  bool ok() const { return err == auth_errc::ok; }
+};
+
+/// Replaces every occurrence of each non-empty secret with "***".
+std::string redact(std::string_view text, const std::vector<std::string>& secrets);
+
+/// Create with std::make_shared: in-flight token fetches keep it alive.
+class authenticator : public std::enable_shared_from_this<authenticator> {
+public:
+  authenticator(const auth_config& cfg, http_client& client, duration connect_timeout,
+                duration request_timeout);
+
+  /// Supplies the header (or an error) to `cb`.
+  void get(std::function<void(const auth_result&)> cb);
+  /// A request sent with header value `value` got 401: drop that token so the
+  /// next get() fetches a new one. No effect for none/static or a stale value.
+  void invalidate(std::string_view value);
+  /// True when a 401 is worth one refresh-and-retry (oauth2).
+  bool refreshable() const { return cfg_.kind == auth_kind::oauth2; }
+  std::uint64_t token_fetches() const { return fetches_; }
+  /// Redacts this authenticator's secrets (client secret, static value, token).
+  std::string redact(std::string_view text) const;
+
+private:
+  using clock = std::chrono::steady_clock;
+  void fetch();
+  void finish_fetch(const auth_result& r);
+
+  auth_config cfg_;
+  http_client& client_;
+  duration connect_timeout_, request_timeout_;
+  std::string token_header_;  // "Bearer abc"
+  clock::time_point refresh_at_{}, expires_at_{};
+  bool fetching_ = false;
+  std::vector<std::function<void(const auth_result&)>> waiters_;
+  std::atomic<std::uint64_t> fetches_{0};
+};
+
+}  // namespace stampede

@@ -1,0 +1,95 @@
+// http_client: asynchronous HTTP/1.1 client on its own thread (libcurl multi).
+//
+// Operation: `submit()` queues a request and wakes the client thread
+//   (curl_multi_wakeup); the thread runs every transfer through one curl
+//   multi handle (keep-alive connections are reused from its cache, easy
+//   handles are pooled) and calls the completion with status, body, the
+//   Retry-After header (seconds) and, for transport failures, status 0 plus
+//   curl's message. `schedule()` runs a function on the client thread after a
+//   delay (backoff, polls). Completions and timers ALWAYS run on the client
+//   thread, never on the caller's.
+// Concurrency: `submit`, `schedule`, `stop` and `stats` are thread-safe and
+//   may be called from completions. Completions must not block: they run on
+//   the one thread that drives every transfer.
+// Limitations: no HTTP/2, no redirects followed, Retry-After HTTP-dates are
+//   ignored. The client holds exactly what was submitted (callers bound it).
+//   `stop()` cancels: in-flight and queued requests complete with status 0
+//   and error "cancelled: http client stopped"; pending timers are dropped
+//   without running. Call `drain()` first for a graceful end.
+#pragma once
+
+#include "pipeline/config.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace stampede {
+
+struct http_request {
+  std::string method = "GET";  // GET | POST | PUT | DELETE | PATCH
+  std::string url;             // absolute: "http://127.0.0.1:8787/services/1/sync"
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  duration connect_timeout{5000};
+  duration timeout{30000};     // whole request
+};
+
+struct http_response {
+  int status = 0;                         // 0: transport error (see `error`)
+  std::string body;
+  std::string error;                      // curl's message when status == 0
+  bool timed_out = false;                 // connect or request timeout
+  std::optional<duration> retry_after;    // Retry-After: <seconds>
+  bool transport_error() const { return status == 0; }
+};
+
+struct http_client_options {
+  long max_connections = 64;   // CURLMOPT_MAXCONNECTS (connection cache size)
+  std::size_t pool_easy = 64;  // easy handles kept for reuse
+  std::string user_agent = "stampede/0.1";
+};
+
+struct http_client_stats {
+  std::uint64_t submitted = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t transport_errors = 0;
+  std::uint64_t active = 0;    // transfers in curl right now
+  std::uint64_t timers = 0;    // timers pending
+};
+
+class http_client {
+public:
+  using completion = std::function<void(http_response)>;
+
+  /// Starts the client thread. Throws std::runtime_error if curl cannot be set up.
+  explicit http_client(http_client_options o = {});
+  ~http_client();  // stop()
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  /// Queues a request; `done` runs on the client thread exactly once.
+  /// Returns false (and never calls `done`) after stop().
+  bool submit(http_request req, completion done);
+  /// Runs `fn` on the client thread after `delay`. False after stop().
+  bool schedule(duration delay, std::function<void()> fn);
+  /// Waits until no request or timer is pending, or `limit` has passed.
+  /// Returns true when idle. Must not be called on the client thread.
+  bool drain(duration limit);
+  /// Cancels everything pending (see Limitations) and joins the thread. Idempotent.
+  void stop();
+  /// True when called on the client thread.
+  bool on_client_thread() const;
+  http_client_stats stats() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace stampede

@@ -1,0 +1,145 @@
+#include "pipeline/response_map.hpp"
+
+#include <simdjson.h>
+
+#include <unordered_map>
+
+namespace stampede {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+simdjson::dom::parser& parser() {
+  thread_local simdjson::dom::parser p;
+  return p;
+}
+
+std::string render(element e) {
+  std::string_view sv;
+  if (e.type() == element_type::STRING && e.get_string().get(sv) == simdjson::SUCCESS)
+    return std::string(sv);
+  return simdjson::minify(e);
+}
+
+std::optional<element> at(element root, const std::string& ptr) {
+  element out;
+  if (root.at_pointer(ptr).get(out) != simdjson::SUCCESS) return std::nullopt;
+  if (out.is_null()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> first_error(element result, const std::vector<std::string>& ptrs) {
+  for (const auto& f : ptrs) {
+    if (auto e = at(result, normalize_pointer(f))) return render(*e);
+  }
+  return std::nullopt;
+}
+
+record_outcome outcome_of(element result, const response_mapping& m, const std::string& id_ptr) {
+  record_outcome o;
+  if (auto err = first_error(result, m.error_fields)) {
+    o.ok = false;
+    o.error = std::move(*err);
+    if (o.error.empty()) o.error = "rejected by target (empty error)";
+    o.retryable = false;
+    return o;
+  }
+  o.ok = true;
+  if (auto id = at(result, id_ptr)) o.remote_id = render(*id);
+  return o;
+}
+
+mapped_response all_malformed(const send_batch& b, std::string why) {
+  mapped_response r;
+  r.err = map_errc::malformed;
+  r.error = "malformed response: " + why;
+  r.outcomes.assign(b.records.size(), record_outcome{false, {}, r.error, true});
+  return r;
+}
+
+}  // namespace
+
+std::string normalize_pointer(std::string_view field) {
+  if (field.empty() || field.front() == '/') return std::string(field);
+  return "/" + std::string(field);
+}
+
+mapped_response map_batch_response(std::string_view body, const response_mapping& m,
+                                   const send_batch& b) {
+  element root;
+  auto ec = parser().parse(body.data(), body.size()).get(root);
+  if (ec != simdjson::SUCCESS) return all_malformed(b, simdjson::error_message(ec));
+  element arr_el;
+  if (root.at_pointer(normalize_pointer(m.results)).get(arr_el) != simdjson::SUCCESS)
+    return all_malformed(b, "no results at JSON pointer '" + m.results + "'");
+  simdjson::dom::array arr;
+  if (arr_el.get_array().get(arr) != simdjson::SUCCESS)
+    return all_malformed(b, "'" + m.results + "' is not an array");
+
+  const std::string id_ptr = normalize_pointer(m.id_field);
+  mapped_response out;
+  out.outcomes.resize(b.records.size());
+  std::vector<bool> have(b.records.size(), false);
+
+  if (m.key_field.empty()) {
+    std::size_t i = 0;
+    for (element r : arr) {
+      if (i >= b.records.size()) break;
+      out.outcomes[i] = outcome_of(r, m, id_ptr);
+      have[i] = true;
+      ++i;
+    }
+  } else {
+    const std::string key_ptr = normalize_pointer(m.key_field);
+    std::unordered_map<std::string_view, std::vector<std::size_t>> by_key;
+    for (std::size_t i = 0; i < b.records.size(); ++i) by_key[b.records[i].key].push_back(i);
+    std::unordered_map<std::string_view, std::size_t> used;  // key -> results consumed
+    for (element r : arr) {
+      auto k = at(r, key_ptr);
+      if (!k) continue;
+      std::string key = render(*k);
+      auto it = by_key.find(key);
+      if (it == by_key.end()) continue;
+      std::size_t& n = used[it->first];
+      if (n >= it->second.size()) continue;  // more results than records with this key
+      std::size_t idx = it->second[n++];
+      out.outcomes[idx] = outcome_of(r, m, id_ptr);
+      have[idx] = true;
+    }
+  }
+  for (std::size_t i = 0; i < b.records.size(); ++i) {
+    if (!have[i]) {
+      out.outcomes[i] = record_outcome{false, {}, "no result for key " + b.records[i].key, false};
+    }
+  }
+  return out;
+}
+
+record_outcome map_single_response(std::string_view body, const response_mapping& m) {
+  bool blank = true;
+  for (char c : body)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') { blank = false; break; }
+  if (blank) return record_outcome{true, {}, {}, false};
+  element root;
+  auto ec = parser().parse(body.data(), body.size()).get(root);
+  if (ec != simdjson::SUCCESS)
+    return record_outcome{false, {}, std::string("malformed response: ") + simdjson::error_message(ec), true};
+  return outcome_of(root, m, normalize_pointer(m.id_field));
+}
+
+std::optional<std::string> error_text(std::string_view body, const response_mapping& m) {
+  element root;
+  if (parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  return first_error(root, m.error_fields);
+}
+
+std::optional<std::string> json_value_at(std::string_view body, std::string_view pointer) {
+  element root;
+  if (parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  auto e = at(root, normalize_pointer(pointer));
+  if (!e) return std::nullopt;
+  return render(*e);
+}
+
+}  // namespace stampede
