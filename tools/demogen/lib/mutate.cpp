@@ -49,7 +49,9 @@ void force_change(const column_def& c, row_cells& out) {
     return;
   }
   std::string v = last.t == cell::type::text ? std::string(out.text(out.cells.size() - 1)) : "";
-  out.arena.resize(last.off);
+  // Only a text cell owns the arena's tail; a NULL cell's `off` means nothing.
+  if (last.t == cell::type::text)
+    out.arena.resize(last.off);
   std::string nv;
   if (c.kind == column_kind::flag) {
     nv = v == "T" ? "F" : "T";
