@@ -73,6 +73,7 @@ struct out_record {
   std::string stamp;
   std::int64_t recno = 0;
   std::uint32_t attempts = 0;            // attempts before this one
+  std::int8_t prior_status = -1;         // record_status of the prior ledger entry, -1 = none
   std::string idempotency_key;           // hex(hash(service, key, content))
   std::uint32_t data_off = 0;            // `data` JSON object in send_batch::arena
   std::uint32_t data_len = 0;

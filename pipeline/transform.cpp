@@ -588,6 +588,7 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     o.stamp = m.stamp;
     o.recno = m.recno;
     o.attempts = (prior && prior->content_hash == hash) ? prior->attempts : 0;
+    o.prior_status = prior ? static_cast<std::int8_t>(prior->status) : std::int8_t{-1};
     idempotency_bytes(id_bytes, service_, m.key, hash, op);
     o.idempotency_key.resize(16);
     hex64_to(xxh64(id_bytes), o.idempotency_key.data());

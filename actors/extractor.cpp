@@ -1,0 +1,146 @@
+#include "actors/extractor.hpp"
+
+#include <fmt/format.h>
+
+namespace stampede {
+
+std::string extractor_config::validate() const {
+  if (!cfg || !service)
+    return "extractor: no config or service";
+  if (transformers.empty())
+    return fmt::format("extractor for service {}: no transformers", service->id);
+  if (!store)
+    return fmt::format("extractor for service {}: no state store", service->id);
+  if (window == 0)
+    return "extractor: window must be >= 1";
+  return {};
+}
+
+namespace {
+
+using self_ptr = extractor_actor::stateful_pointer<extractor_state>;
+
+void maybe_finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.finished && st.outstanding == 0 && st.done.pending())
+    st.done.deliver(st.next_seq);
+}
+
+void read_one(self_ptr self) {
+  auto& st = self->state;
+  auto page = std::make_shared<row_page>();
+  try {
+    st.src->read_page(st.query, *page);
+    page->service = st.cfg.service->id;
+    page->seq = st.next_seq++;
+    if (page->rows.empty())
+      page->end = st.query.after;  // nothing read: the position stays
+    if (!page->rows.empty()) {
+      std::vector<std::string_view> keys;
+      keys.reserve(page->rows.size());
+      for (auto& r : page->rows)
+        keys.emplace_back(r.key);
+      auto prior = st.cfg.store->get_many(st.cfg.service->id, keys);
+      for (std::size_t i = 0; i < prior.size(); ++i)
+        page->rows[i].prior = std::move(prior[i]);
+    }
+  } catch (const std::exception& e) {
+    st.error = fmt::format("service {}: reading {}: {}", st.cfg.service->id,
+                           st.cfg.service->table, e.what());
+    st.finished = true;
+    if (st.done.pending())
+      st.done.deliver(caf::make_error(caf::sec::runtime_error, st.error));
+    return;
+  }
+  st.rows_read += page->rows.size();
+  st.query.after = page->end;
+  if (page->last)
+    st.finished = true;
+  ++st.outstanding;
+  st.max_outstanding = std::max(st.max_outstanding, st.outstanding);
+  auto& dest = st.cfg.transformers[st.next_transformer++ % st.cfg.transformers.size()];
+  self->request(dest, caf::infinite, page)
+    .then(
+      [=](std::uint64_t) {
+        --self->state.outstanding;
+        if (self->state.finished)
+          maybe_finish(self);
+        else
+          self->send(self, pull_atom::value);
+      },
+      [=](caf::error& err) {
+        auto& s = self->state;
+        s.error = fmt::format("service {}: transformer failed: {}", s.cfg.service->id,
+                              self->system().render(err));
+        s.finished = true;
+        if (s.done.pending())
+          s.done.deliver(err);
+      });
+}
+
+} // namespace
+
+extractor_actor::behavior_type
+extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+    [=](run_atom) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (st.started)
+        return caf::make_error(caf::sec::runtime_error, "extractor: run called twice");
+      st.started = true;
+      if (auto err = st.cfg.validate(); !err.empty())
+        return caf::make_error(caf::sec::runtime_error, err);
+      const auto& src_cfg = st.cfg.cfg->source;
+      const auto& svc = *st.cfg.service;
+      try {
+        st.src = source::open(src_cfg);
+        st.query.table = svc.table;
+        st.query.columns = st.cfg.columns;
+        st.query.key_column = svc.key_column.empty() ? src_cfg.recno_column : svc.key_column;
+        st.query.limit = src_cfg.page_size;
+        st.query.upper = stamp_add(st.src->now_stamp(), -src_cfg.safety_delay);
+        st.query.after = keyset_pos{st.cfg.start.checkpoint_stamp, st.cfg.start.checkpoint_recno};
+        if (!st.cfg.initial_load && !st.query.after.stamp.empty())
+          st.query.after = keyset_pos{stamp_add(st.query.after.stamp, -src_cfg.lookback), 0};
+        if (st.cfg.initial_load)
+          st.rows_expected = st.src->count_rows(svc.table, st.query.upper);
+      } catch (const std::exception& e) {
+        st.error = fmt::format("service {}: {}", svc.id, e.what());
+        return caf::make_error(caf::sec::runtime_error, st.error);
+      }
+      st.done = self->make_response_promise<std::uint64_t>();
+      self->send(self, pull_atom::value);
+      return st.done;
+    },
+    [=](pull_atom) {
+      auto& st = self->state;
+      // Fill the window: read pages until K are unanswered or the end.
+      while (!st.finished && st.outstanding < st.cfg.window)
+        read_one(self);
+      maybe_finish(self);
+    },
+    [=](stop_atom) {
+      self->state.stopped = true;
+      self->state.finished = true;
+      maybe_finish(self);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      caf::settings s;
+      caf::put(s, "service", static_cast<std::uint64_t>(st.cfg.service ? st.cfg.service->id : 0));
+      caf::put(s, "rows_read", st.rows_read);
+      caf::put(s, "rows_expected", st.rows_expected);
+      caf::put(s, "pages", st.next_seq);
+      caf::put(s, "outstanding", st.outstanding);
+      caf::put(s, "max_outstanding", st.max_outstanding);
+      caf::put(s, "finished", st.finished);
+      caf::put(s, "stopped", st.stopped);
+      caf::put(s, "upper", st.query.upper);
+      caf::put(s, "error", st.error);
+      return s;
+    },
+  };
+}
+
+} // namespace stampede

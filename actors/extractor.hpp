@@ -1,0 +1,59 @@
+// The extractor: reads keyset pages of one service from the source.
+//
+// Operation: on `run`, opens the source (on its own thread), computes the
+//   cycle's bounds (start = checkpoint, minus the lookback on incremental
+//   cycles; upper = source clock - safety delay), then reads pages of
+//   `page_size` rows, attaches each row's prior ledger entry (one MultiGet per
+//   page) and hands them round-robin to the transformers, keeping at most
+//   `window` pages unanswered. Replies to `run` with the page count once the
+//   last page has been accepted.
+// Concurrency: spawn detached: read_page and MultiGet block.
+// Limitations: one cycle per actor; spawn a new extractor per cycle.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/source.hpp"
+#include "storage/ledger.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace stampede {
+
+struct extractor_config {
+  const config* cfg = nullptr;
+  const service_config* service = nullptr;
+  std::vector<std::string> columns;            // the transformer's columns()
+  std::vector<transformer_actor> transformers;
+  state_store* store = nullptr;
+  service_state start;                         // state at cycle start
+  bool initial_load = false;                   // no lookback; count rows for ETA
+  std::uint32_t window = 4;                    // K
+  /// Validates; returns an error message or "".
+  std::string validate() const;
+};
+
+struct extractor_state {
+  static inline const char* name = "extractor";
+  extractor_config cfg;
+  std::unique_ptr<source> src;
+  page_query query;
+  std::uint64_t next_seq = 0;
+  std::uint64_t outstanding = 0;
+  std::uint64_t max_outstanding = 0;
+  std::uint64_t rows_read = 0;
+  std::uint64_t rows_expected = 0;             // initial load only (0 = unknown)
+  std::size_t next_transformer = 0;
+  bool finished = false;                        // last page read, or stopped
+  bool stopped = false;
+  bool started = false;
+  std::string error;
+  caf::typed_response_promise<std::uint64_t> done;
+};
+
+extractor_actor::behavior_type
+extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_config cfg);
+
+} // namespace stampede

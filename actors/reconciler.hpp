@@ -1,0 +1,51 @@
+// The reconciler: makes outcomes durable and moves the checkpoint.
+//
+// Operation: each batch_result goes through `reconcile_state::apply` (ledger
+//   entries, counts, checkpoint over complete pages) and is committed with the
+//   service state in ONE WriteBatch (not synced: the WAL survives a process
+//   crash; the flush at the end of the cycle is synced). `flush(n, initial)`
+//   answers once pages 0..n-1 are durable.
+// Concurrency: spawn detached: RocksDB commits block.
+// Limitations: one reconciler per service and state store.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "pipeline/reconcile.hpp"
+#include "storage/ledger.hpp"
+
+#include <vector>
+
+namespace stampede {
+
+struct reconciler_config {
+  state_store* store = nullptr;
+  std::uint32_t service = 0;
+  service_state start;
+  std::uint32_t max_attempts = 5;
+  std::string validate() const;
+};
+
+struct reconciler_state {
+  static inline const char* name = "reconciler";
+  explicit reconciler_state() = default;
+  std::uint32_t service = 0;
+  state_store* store = nullptr;
+  std::unique_ptr<reconcile_state> rs;
+  struct flush_wait {
+    std::uint64_t pages;
+    bool initial_done;
+    caf::typed_response_promise<caf::settings> rp;
+  };
+  std::vector<flush_wait> flushes;
+  std::uint64_t commits = 0;
+  double commit_seconds = 0;
+  std::string error;
+};
+
+reconciler_actor::behavior_type
+reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconciler_config cfg);
+
+/// The cycle summary as settings (also used by the reconciler's status).
+caf::settings summarize(const reconcile_state& rs);
+
+} // namespace stampede

@@ -1,0 +1,94 @@
+#include "actors/sender.hpp"
+
+namespace stampede {
+
+std::string sender_config::validate() const {
+  if (!start)
+    return "sender: no batch starter";
+  if (!reconciler)
+    return "sender: no reconciler";
+  if (in_flight == 0)
+    return "sender: in_flight must be >= 1";
+  return {};
+}
+
+namespace {
+
+using self_ptr = sender_actor::stateful_pointer<sender_state>;
+
+void start_batch(self_ptr self, batch_ptr b) {
+  auto& st = self->state;
+  ++st.in_flight;
+  st.max_in_flight = std::max(st.max_in_flight, st.in_flight);
+  ++st.batches;
+  st.records += b->records.size();
+  if (b->records.empty()) {
+    auto r = std::make_shared<batch_result>();
+    r->batch = std::move(b);
+    self->send(self, result_atom::value, std::move(r));
+    return;
+  }
+  sender_actor hdl = self;  // strong handle: keeps us alive until done
+  st.cfg.start(std::move(b), [hdl](batch_result r) {
+    caf::anon_send(hdl, result_atom::value, std::make_shared<batch_result>(std::move(r)));
+  });
+}
+
+void start_waiting(self_ptr self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && st.in_flight < st.cfg.in_flight) {
+    auto [b, rp] = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    start_batch(self, std::move(b));
+    rp.deliver(std::uint64_t{1});
+  }
+}
+
+} // namespace
+
+sender_actor::behavior_type
+sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+    [=](batch_ptr b) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (st.in_flight < st.cfg.in_flight && st.waiting.empty()) {
+        start_batch(self, std::move(b));
+        return std::uint64_t{1};
+      }
+      auto rp = self->make_response_promise<std::uint64_t>();
+      st.waiting.emplace_back(std::move(b), rp);
+      st.max_waiting = std::max<std::uint64_t>(st.max_waiting, st.waiting.size());
+      return rp;
+    },
+    [=](result_atom, result_ptr r) {
+      for (auto& o : r->outcomes)
+        if (!o.ok)
+          ++self->state.failed_records;
+      self->request(self->state.cfg.reconciler, caf::infinite, r)
+        .then(
+          [=](std::uint64_t) {
+            --self->state.in_flight;
+            start_waiting(self);
+          },
+          [=](caf::error& err) {
+            // The reconciler failed: nothing more can be made durable.
+            self->quit(err);
+          });
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      caf::settings s;
+      caf::put(s, "batches", st.batches);
+      caf::put(s, "records", st.records);
+      caf::put(s, "failed_records", st.failed_records);
+      caf::put(s, "in_flight", st.in_flight);
+      caf::put(s, "max_in_flight", st.max_in_flight);
+      caf::put(s, "waiting", static_cast<std::uint64_t>(st.waiting.size()));
+      caf::put(s, "max_waiting", st.max_waiting);
+      return s;
+    },
+  };
+}
+
+} // namespace stampede

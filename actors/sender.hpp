@@ -1,0 +1,45 @@
+// The sender: keeps at most `in_flight` batches at the target.
+//
+// Operation: a batch arriving while the window has room starts at once (the
+//   reply to the transformer is immediate); otherwise it waits, and its reply
+//   is held, which holds the transformer back. A batch's slot is freed when
+//   the reconciler has made its outcome durable. Batches with no records skip
+//   HTTP and go straight to the reconciler (they still carry the page's
+//   checkpoint).
+// Concurrency: scheduled. HTTP runs on the http_client's thread; completions
+//   come back as `result` messages.
+// Limitations: waiting batches are bounded by the transformers' windows.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "pipeline/send_driver.hpp"
+
+#include <deque>
+#include <memory>
+
+namespace stampede {
+
+/// Starts one batch; calls `done` exactly once (any thread). A seam for tests.
+using batch_starter = std::function<void(batch_ptr, std::function<void(batch_result)>)>;
+
+struct sender_config {
+  batch_starter start;            // usually send_driver::send
+  reconciler_actor reconciler;
+  std::uint32_t in_flight = 4;    // W
+  std::string validate() const;
+};
+
+struct sender_state {
+  static inline const char* name = "sender";
+  sender_config cfg;
+  std::deque<std::pair<batch_ptr, caf::typed_response_promise<std::uint64_t>>> waiting;
+  std::uint64_t in_flight = 0;    // started, outcome not yet durable
+  std::uint64_t max_in_flight = 0;
+  std::uint64_t max_waiting = 0;
+  std::uint64_t batches = 0, records = 0, failed_records = 0;
+};
+
+sender_actor::behavior_type
+sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg);
+
+} // namespace stampede

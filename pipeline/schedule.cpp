@@ -1,0 +1,92 @@
+#include "pipeline/schedule.hpp"
+
+#include <chrono>
+#include <cctype>
+#include <cstdio>
+#include <fmt/format.h>
+
+namespace stampede {
+
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    --q;
+  return q;
+}
+
+std::string fmt_duration(duration d) {
+  auto ms = d.count();
+  if (ms % 86400000 == 0 && ms)
+    return fmt::format("{}d", ms / 86400000);
+  if (ms % 3600000 == 0 && ms)
+    return fmt::format("{}h", ms / 3600000);
+  if (ms % 60000 == 0 && ms)
+    return fmt::format("{}m", ms / 60000);
+  if (ms % 1000 == 0 && ms)
+    return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+} // namespace
+
+std::int64_t next_due(const schedule& s, std::int64_t now_ms, int utc_offset_minutes) {
+  switch (s.k) {
+    case schedule::kind::always:
+      return now_ms;
+    case schedule::kind::interval: {
+      const std::int64_t every = std::max<std::int64_t>(1, s.every.count());
+      const std::int64_t off = s.offset.count();
+      std::int64_t k = floor_div(now_ms - off, every) + 1;
+      return k * every + off;
+    }
+    case schedule::kind::daily: {
+      const std::int64_t day = 86400000;
+      const std::int64_t tz = std::int64_t{utc_offset_minutes} * 60000;
+      const std::int64_t local = now_ms + tz;
+      std::int64_t midnight = floor_div(local, day) * day;
+      std::int64_t due = midnight + std::int64_t{s.daily_minutes} * 60000;
+      if (due <= local)
+        due += day;
+      return due - tz;
+    }
+  }
+  return now_ms;
+}
+
+std::string describe(const schedule& s) {
+  switch (s.k) {
+    case schedule::kind::always:
+      return "always";
+    case schedule::kind::interval:
+      if (s.offset.count() != 0)
+        return fmt::format("every {} offset {}", fmt_duration(s.every), fmt_duration(s.offset));
+      return fmt::format("every {}", fmt_duration(s.every));
+    case schedule::kind::daily:
+      return fmt::format("daily {:02}:{:02}", s.daily_minutes / 60, s.daily_minutes % 60);
+  }
+  return "?";
+}
+
+std::int64_t stamp_to_unix_ms(const std::string& stamp) {
+  int y, mo, d, h, mi, sec, n = 0;
+  if (std::sscanf(stamp.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+    return -1;
+  int ms = 0;
+  if (stamp.size() > static_cast<std::size_t>(n) && stamp[n] == '.') {
+    int digits = 0;
+    for (std::size_t i = n + 1; i < stamp.size() && digits < 3 && std::isdigit(static_cast<unsigned char>(stamp[i])); ++i, ++digits)
+      ms = ms * 10 + (stamp[i] - '0');
+    while (digits++ < 3)
+      ms *= 10;
+  }
+  using namespace std::chrono;
+  auto ymd = year_month_day{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok())
+    return -1;
+  auto days = sys_days{ymd}.time_since_epoch().count();
+  return ((static_cast<std::int64_t>(days) * 24 + h) * 60 + mi) * 60000 + sec * 1000LL + ms;
+}
+
+} // namespace stampede
