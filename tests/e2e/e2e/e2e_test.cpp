@@ -1,0 +1,254 @@
+// End to end: the stampede, stampede-demo-db and stampede-target binaries,
+// every assertion made through the target's /stats and the source database.
+#include "e2e_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace e2e;
+
+namespace {
+
+// Small pages and batches that do not divide each other: pages split inside
+// ties on one stamp, and batches split inside pages.
+const std::map<std::string, std::string> kSmallPages{
+  {"page_size", "70"}, {"batch_records", "30"}};
+
+struct service_rows {
+  std::uint32_t id;
+  std::string table;
+};
+
+std::vector<service_rows> demo_services(const fs::path& cfg) {
+  // id and table lines of the config, in order.
+  std::vector<service_rows> out;
+  std::istringstream in(read_file(cfg));
+  std::string line;
+  std::uint32_t id = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("id = ", 0) == 0)
+      id = static_cast<std::uint32_t>(std::stoul(line.substr(5)));
+    if (line.rfind("table = \"", 0) == 0 && id)
+      out.push_back({id, line.substr(9, line.find('"', 9) - 9)});
+  }
+  return out;
+}
+
+struct mutation {
+  std::map<std::uint32_t, std::vector<std::int64_t>> updated, inserted, deleted, late;
+  std::string late_stamp;
+  std::uint64_t total(const std::map<std::uint32_t, std::vector<std::int64_t>>& m) const {
+    std::uint64_t n = 0;
+    for (auto& [_, v] : m)
+      n += v.size();
+    return n;
+  }
+};
+
+mutation read_report(const fs::path& p) {
+  simdjson::dom::parser parser;
+  auto text = read_file(p);
+  simdjson::dom::element doc = parser.parse(text);
+  mutation m;
+  std::string_view ls;
+  if (doc["late_stamp"].get(ls) == simdjson::SUCCESS)
+    m.late_stamp = std::string(ls);
+  for (auto [k, v] : doc["services"].get_object()) {
+    auto id = static_cast<std::uint32_t>(std::stoul(std::string(k)));
+    auto list = [&](const char* name, auto& into) {
+      simdjson::dom::array a;
+      if (v[name].get(a) == simdjson::SUCCESS)
+        for (auto x : a)
+          into[id].push_back(int64_t(x));
+    };
+    list("updated", m.updated);
+    list("inserted", m.inserted);
+    list("deleted", m.deleted);
+    list("late", m.late);
+  }
+  return m;
+}
+
+void wait_safety_delay() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+}
+
+std::string checkpoint_of(world& w, std::uint32_t svc) {
+  auto st = w.stampede_plain("status --json --services " + std::to_string(svc));
+  REQUIRE(st.rc == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(st.out);
+  std::string_view stamp = doc["services"].at(0)["checkpoint"]["stamp"];
+  return std::string(stamp);
+}
+
+} // namespace
+
+TEST_CASE("initial load delivers every live row of every service exactly once") {
+  world w(0.05, kSmallPages);
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto s = get_stats(w.target->url());
+  auto svcs = demo_services(w.cfg);
+  REQUIRE(svcs.size() == 22);
+  std::uint64_t live_total = 0;
+  for (auto& svc : svcs) {
+    auto live = static_cast<std::uint64_t>(w.live_rows(svc.table));
+    INFO("service " << svc.id << " table " << svc.table);
+    CHECK(live > 0);
+    CHECK(s.services[svc.id].live_keys == live);
+    CHECK(s.services[svc.id].creates == live);
+    CHECK(s.services[svc.id].updates == 0);
+    CHECK(s.services[svc.id].duplicates == 0);
+    CHECK(s.services[svc.id].record_errors == 0);
+    live_total += live;
+  }
+  CHECK(s.creates == live_total);
+
+  // A second cycle finds nothing new: nothing goes out again.
+  auto again = w.stampede("run --once");
+  REQUIRE(again.rc == 0);
+  auto s2 = get_stats(w.target->url());
+  CHECK(s2.creates == s.creates);
+  CHECK(s2.updates == 0);
+  CHECK(s2.deletes == 0);
+  CHECK(s2.duplicates == 0);
+
+  // status reports every service loaded, with success counts = live rows.
+  auto st = w.stampede_plain("status --json");
+  REQUIRE(st.rc == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(st.out);
+  std::uint64_t success = 0;
+  for (auto e : doc["services"].get_array()) {
+    CHECK(std::string_view(e["initial_load"]) == "complete");
+    success += std::uint64_t(e["counts"]["success"]);
+  }
+  CHECK(success == live_total);
+}
+
+TEST_CASE("after a mutate exactly the changed rows go out: updates as updates, deletes as deletes") {
+  world w(0.05, kSmallPages);
+  REQUIRE(w.stampede("run --once").rc == 0);
+  auto before = get_stats(w.target->url());
+  auto rep = w.tmp.path / "mutate.json";
+  auto m = w.mutate("--count 300", rep);
+  INFO(m.out);
+  REQUIRE(m.rc == 0);
+  auto mu = read_report(rep);
+  REQUIRE(mu.total(mu.updated) + mu.total(mu.inserted) + mu.total(mu.deleted) == 300);
+  wait_safety_delay();
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto after = get_stats(w.target->url());
+  CHECK(after.creates - before.creates == mu.total(mu.inserted));
+  CHECK(after.updates - before.updates == mu.total(mu.updated));
+  CHECK(after.deletes - before.deletes == mu.total(mu.deleted));
+  CHECK(after.duplicates == 0);
+  for (auto& [id, keys] : mu.updated) {
+    INFO("service " << id);
+    CHECK(after.services[id].updates - before.services[id].updates == keys.size());
+    // Each updated record is at version 2 at the target.
+    for (auto k : keys) {
+      auto body = http("GET", w.target->url() + "/services/" + std::to_string(id) + "/keys/" +
+                                std::to_string(k));
+      CHECK(body.find("\"version\":2") != std::string::npos);
+    }
+  }
+  for (auto& [id, keys] : mu.deleted) {
+    INFO("service " << id);
+    CHECK(after.services[id].deletes - before.services[id].deletes == keys.size());
+  }
+  // And nothing more on the next cycle.
+  REQUIRE(w.stampede("run --once").rc == 0);
+  auto last = get_stats(w.target->url());
+  CHECK(last.creates == after.creates);
+  CHECK(last.updates == after.updates);
+  CHECK(last.deletes == after.deletes);
+}
+
+TEST_CASE("ties on one stamp lose nothing, whatever the page boundaries") {
+  world w(0.05, {{"page_size", "7"}, {"batch_records", "3"}});
+  // Every row of two services on one single stamp: all page boundaries fall
+  // inside the tie.
+  for (auto table : {"CREDITOS_IPTU", "CONTRIBUINTES"})
+    sql_exec(w.db, std::string("UPDATE ") + table + " SET S_T_A_M_P_ = '2026-01-01 00:00:00.000'");
+  auto r = w.stampede("run --once --services 1,19");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto s = get_stats(w.target->url());
+  CHECK(s.services[1].live_keys == static_cast<std::uint64_t>(w.live_rows("CONTRIBUINTES")));
+  CHECK(s.services[19].live_keys == static_cast<std::uint64_t>(w.live_rows("CREDITOS_IPTU")));
+  CHECK(s.services[19].creates == static_cast<std::uint64_t>(w.live_rows("CREDITOS_IPTU")));
+  CHECK(s.duplicates == 0);
+}
+
+namespace {
+
+/// Runs initial load + one fresh mutate cycle, then a late mutate whose
+/// stamps fall behind the checkpoint; returns (late report, stats before, after).
+std::tuple<mutation, stats, stats> late_commit_scenario(world& w) {
+  REQUIRE(w.stampede("run --once --services 19").rc == 0);
+  auto rep1 = w.tmp.path / "m1.json";
+  REQUIRE(w.mutate("--count 50 --services 19 --late-share 0", rep1).rc == 0);
+  wait_safety_delay();
+  REQUIRE(w.stampede("run --once --services 19").rc == 0);
+  auto cp = checkpoint_of(w, 19);
+  auto before = get_stats(w.target->url());
+  auto rep2 = w.tmp.path / "m2.json";
+  auto m = w.mutate("--count 40 --services 19 --late-share 1 --late-by 2m", rep2);
+  INFO(m.out);
+  REQUIRE(m.rc == 0);
+  auto mu = read_report(rep2);
+  // The premise: these rows committed late, with a stamp behind the checkpoint.
+  REQUIRE(!mu.late_stamp.empty());
+  REQUIRE(mu.late_stamp < cp);
+  wait_safety_delay();
+  auto r = w.stampede("run --once --services 19");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  return {mu, before, get_stats(w.target->url())};
+}
+
+} // namespace
+
+TEST_CASE("late commits within the lookback are caught, without duplicates") {
+  world w(0.05, kSmallPages);  // lookback 10m (demo default)
+  auto [mu, before, after] = late_commit_scenario(w);
+  CHECK(after.services[19].updates - before.services[19].updates == mu.total(mu.updated));
+  CHECK(after.services[19].creates - before.services[19].creates == mu.total(mu.inserted));
+  CHECK(after.services[19].deletes - before.services[19].deletes == mu.total(mu.deleted));
+  CHECK(after.duplicates == 0);
+  CHECK(after.replays == 0);
+}
+
+TEST_CASE("control: without a lookback the same late commits are missed") {
+  auto cfg = kSmallPages;
+  cfg["lookback"] = "\"1ms\"";
+  world w(0.05, cfg);
+  auto [mu, before, after] = late_commit_scenario(w);
+  auto changed = mu.total(mu.updated) + mu.total(mu.inserted) + mu.total(mu.deleted);
+  REQUIRE(changed == 40);
+  auto seen = (after.services[19].updates - before.services[19].updates) +
+              (after.services[19].creates - before.services[19].creates) +
+              (after.services[19].deletes - before.services[19].deletes);
+  CHECK(seen < changed);
+}
+
+TEST_CASE("check accepts the demo config, run refuses a broken one with exit 2 and writes nothing") {
+  world w(0.01);
+  auto ok = w.stampede_plain("check");
+  INFO(ok.out);
+  CHECK(ok.rc == 0);
+  auto text = read_file(w.cfg);
+  auto pos = text.find("queue_batches =");
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, 13, "queue_batchez");
+  std::ofstream(w.cfg) << text;
+  auto bad = w.stampede("run --once");
+  CHECK(bad.rc == 2);
+  CHECK(bad.out.find("stampede.toml:") != std::string::npos);
+  CHECK_FALSE(fs::exists(w.state));
+  CHECK(get_stats(w.target->url()).creates == 0);
+}

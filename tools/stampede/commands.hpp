@@ -1,0 +1,59 @@
+// The `stampede` subcommands. Each returns the process exit code.
+#pragma once
+
+#include "pipeline/config.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stampede::cli {
+
+/// Documented exit codes (README "Exit codes").
+enum exit_code : int {
+  ok = 0,
+  failed = 1,        // a cycle failed: source, target or state store error
+  bad_input = 2,     // bad flags, config, or source layout; nothing was written
+  not_yet = 3,       // the subcommand's engine arrives in a later issue
+};
+
+struct common_options {
+  std::string config_path = "stampede.toml";
+  std::vector<std::uint32_t> services;   // empty = all configured
+};
+
+struct run_options {
+  bool once = false;
+  bool initial_load = false;
+  std::string progress = "auto";          // auto | always | never
+};
+
+struct status_options {
+  bool json = false;
+};
+
+struct demo_options {
+  std::string dir = "demo";
+  std::string config_path;                // "" = find examples/demo.toml
+  double scale = 1.0;
+  std::uint16_t port = 8787;
+  std::uint64_t mutate = 1000;
+  bool keep = false;                      // keep an existing database and state
+};
+
+int cmd_check(const common_options& o);
+int cmd_run(const common_options& o, const run_options& r);
+int cmd_status(const common_options& o, const status_options& s);
+int cmd_demo(const demo_options& d, const run_options& r);
+int cmd_later(const std::string& name, int issue_hint);
+
+/// Loads the config, printing diagnostics on failure (returns nullopt).
+std::optional<config> load_or_report(const std::string& path);
+
+/// Resolves --services against the config; prints an error and returns false
+/// on an unknown id.
+bool select_services(const config& cfg, const std::vector<std::uint32_t>& ids,
+                     std::vector<const service_config*>& out);
+
+} // namespace stampede::cli
