@@ -128,7 +128,7 @@ struct target_config {
   std::uint32_t in_flight = 4;          // concurrent requests/batches
   duration connect_timeout{5000};
   duration request_timeout{30000};
-  duration poll_interval{200};          // async: time between status polls
+  duration poll_interval{200};          // async: longest wait between polls (starts at 5ms, doubles)
   std::uint32_t max_attempts = 5;       // then the record is Cancelled
   duration retry_backoff_base{200};
   duration retry_backoff_max{10000};

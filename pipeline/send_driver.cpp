@@ -29,6 +29,7 @@ struct job {
   std::uint32_t poll_failures = 0;
   std::string batch_id;
   clock::time_point poll_deadline;
+  duration poll_wait{0};  // next wait between polls: starts small, doubles up to poll_interval
   // record protocols
   std::vector<std::uint32_t> record_attempts;
   bool finished = false;
@@ -205,7 +206,10 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
           j->batch_id = *id;
           j->poll_deadline = clock::now() + self->tgt.request_timeout *
                                                 std::max<std::uint32_t>(1, self->tgt.max_attempts);
-          self->schedule_poll(j, self->tgt.poll_interval);
+          // Adaptive polling: a fast target answers within milliseconds, so the
+          // first poll comes soon; the wait doubles up to tgt.poll_interval.
+          j->poll_wait = std::min(self->tgt.poll_interval, duration(5));
+          self->schedule_poll(j, j->poll_wait);
           return;
         }
         msg = "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
@@ -247,7 +251,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
             return self->fail_all(j, "async batch " + j->batch_id + " still '" + *st +
                                          "' at the poll deadline (max_attempts x request_timeout)",
                                   true);
-          return self->schedule_poll(j, self->tgt.poll_interval);
+          j->poll_wait = std::min(self->tgt.poll_interval, j->poll_wait * 2);
+          return self->schedule_poll(j, j->poll_wait);
         } else {
           msg = "malformed response: batch status without a 'status' field";
         }

@@ -133,11 +133,10 @@ int cmd_demo(const demo_options& d, const run_options& r) {
                              wait.count() / 1000.0);
     std::this_thread::sleep_for(wait);
     std::cout << "5/5  Incremental cycle\n";
-    runner rn2(*cfg, r);
-    (void)rn;
-    if (rn2.run_once(all) != ok)
+    if (rn.run_once(all) != ok)
       rc = failed;
-    incremental = rn2.results();
+    incremental.assign(rn.results().begin() + static_cast<std::ptrdiff_t>(initial.size()),
+                       rn.results().end());
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return failed;
