@@ -56,18 +56,30 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   auto driver = std::make_shared<send_driver>(tgt, client, svc.id);
   const auto window = std::max<std::uint32_t>(1, cfg.engine.queue_batches);
 
-  auto rec = sys.spawn<caf::detached>(
-    reconciler_fn, reconciler_config{&store, svc.id, start, tgt.max_attempts});
+  reconciler_config rcfg;
+  rcfg.store = &store;
+  rcfg.service = svc.id;
+  rcfg.start = start;
+  rcfg.max_attempts = tgt.max_attempts;
+  if (opts.metrics)
+    rcfg.probe = std::make_shared<reconcile_probe>(*opts.metrics, svc.id);
+  auto rec = sys.spawn<caf::detached>(reconciler_fn, std::move(rcfg));
   sender_config scfg;
   scfg.start = [driver](batch_ptr b, std::function<void(batch_result)> done) {
     driver->send(std::move(b), std::move(done));
   };
   scfg.reconciler = rec;
   scfg.in_flight = std::max<std::uint32_t>(1, tgt.in_flight);
+  if (opts.metrics)
+    scfg.probe = std::make_shared<sender_probe>(*opts.metrics, svc.id);
   auto snd = sys.spawn(sender_fn, std::move(scfg));
   std::vector<transformer_actor> tfs;
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, cfg.engine.transformers); ++i)
-    tfs.push_back(sys.spawn(transformer_fn, transformer_actor_config{tf, snd, window}));
+    tfs.push_back(sys.spawn(
+      transformer_fn,
+      transformer_actor_config{tf, snd, window,
+                               opts.metrics ? std::make_shared<transform_probe>(*opts.metrics, svc.id)
+                                            : nullptr}));
   extractor_config ecfg;
   ecfg.cfg = &cfg;
   ecfg.service = &svc;
@@ -77,6 +89,8 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   ecfg.start = start;
   ecfg.initial_load = res.initial_load;
   ecfg.window = window;
+  if (opts.metrics)
+    ecfg.probe = std::make_shared<extractor_probe>(*opts.metrics, svc.id);
   auto ex = opts.extractor_detached ? sys.spawn<caf::detached>(extractor, ecfg)
                                     : sys.spawn(extractor, ecfg);
 

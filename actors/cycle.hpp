@@ -15,6 +15,7 @@
 #include "pipeline/config.hpp"
 #include "pipeline/http_client.hpp"
 #include "pipeline/reconcile.hpp"
+#include "metrics/registry.hpp"
 #include "storage/ledger.hpp"
 
 #include <caf/fwd.hpp>
@@ -55,6 +56,7 @@ struct cycle_options {
   std::function<void(const cycle_progress&)> on_progress;   // ~4 times a second
   const std::atomic<bool>* stop = nullptr;                  // set on SIGTERM/SIGINT
   bool extractor_detached = true;                           // tests may run it scheduled
+  metrics_registry* metrics = nullptr;                      // probes when set
 };
 
 cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_config& svc,

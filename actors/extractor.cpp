@@ -1,5 +1,6 @@
 #include "actors/extractor.hpp"
 
+#include <chrono>
 #include <fmt/format.h>
 
 namespace stampede {
@@ -29,8 +30,12 @@ void maybe_finish(self_ptr self) {
 void read_one(self_ptr self) {
   auto& st = self->state;
   auto page = std::make_shared<row_page>();
+  const auto t0 = std::chrono::steady_clock::now();
   try {
     st.src->read_page(st.query, *page);
+    if (st.cfg.probe)
+      st.cfg.probe->page_read(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     page->service = st.cfg.service->id;
     page->seq = st.next_seq++;
     if (page->rows.empty())
@@ -53,6 +58,8 @@ void read_one(self_ptr self) {
     return;
   }
   st.rows_read += page->rows.size();
+  if (st.cfg.probe)
+    st.cfg.probe->rows_read(page->rows.size());
   st.query.after = page->end;
   if (page->last)
     st.finished = true;

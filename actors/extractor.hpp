@@ -12,6 +12,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "metrics/probes.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/source.hpp"
 #include "storage/ledger.hpp"
@@ -31,6 +32,7 @@ struct extractor_config {
   service_state start;                         // state at cycle start
   bool initial_load = false;                   // no lookback; count rows for ETA
   std::uint32_t window = 4;                    // K
+  std::shared_ptr<extractor_probe> probe;      // optional
   /// Validates; returns an error message or "".
   std::string validate() const;
 };

@@ -1,5 +1,7 @@
 #include "actors/reconciler.hpp"
 
+#include "pipeline/schedule.hpp"
+
 #include <chrono>
 #include <fmt/format.h>
 
@@ -72,11 +74,14 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
   st.service = cfg.service;
   st.store = cfg.store;
   st.rs = std::make_unique<reconcile_state>(cfg.start, cfg.max_attempts);
+  st.probe = cfg.probe;
   st.rs->begin_cycle();
   return {
     [=](result_ptr r) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       auto t0 = std::chrono::steady_clock::now();
+      const auto before = st.rs->counts();
+      const auto cp_before = st.rs->state().checkpoint_stamp;
       auto updates = st.rs->apply(*r, now_ms());
       try {
         st.store->commit(st.service, updates, st.rs->state(), /*sync=*/false);
@@ -85,8 +90,17 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
         return caf::make_error(caf::sec::runtime_error, st.error);
       }
       ++st.commits;
-      st.commit_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      st.commit_seconds += secs;
+      if (st.probe) {
+        const auto& after = st.rs->counts();
+        st.probe->outcomes(after.created - before.created, after.updated - before.updated,
+                           after.deleted - before.deleted, after.failed - before.failed);
+        st.probe->commit_seconds(secs);
+        const auto& cp = st.rs->state().checkpoint_stamp;
+        if (cp != cp_before && !cp.empty())
+          st.probe->checkpoint_advanced(stamp_to_unix_ms(cp) / 1000.0);
+      }
       serve_flushes(self);
       return static_cast<std::uint64_t>(updates.size());
     },

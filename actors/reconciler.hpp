@@ -10,6 +10,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "metrics/probes.hpp"
 #include "pipeline/reconcile.hpp"
 #include "storage/ledger.hpp"
 
@@ -22,6 +23,7 @@ struct reconciler_config {
   std::uint32_t service = 0;
   service_state start;
   std::uint32_t max_attempts = 5;
+  std::shared_ptr<reconcile_probe> probe;  // optional
   std::string validate() const;
 };
 
@@ -31,6 +33,7 @@ struct reconciler_state {
   std::uint32_t service = 0;
   state_store* store = nullptr;
   std::unique_ptr<reconcile_state> rs;
+  std::shared_ptr<reconcile_probe> probe;
   struct flush_wait {
     std::uint64_t pages;
     bool initial_done;

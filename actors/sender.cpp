@@ -1,5 +1,7 @@
 #include "actors/sender.hpp"
 
+#include <chrono>
+
 namespace stampede {
 
 std::string sender_config::validate() const {
@@ -28,8 +30,20 @@ void start_batch(self_ptr self, batch_ptr b) {
     self->send(self, result_atom::value, std::move(r));
     return;
   }
+  if (st.cfg.probe) {
+    st.cfg.probe->batch_sent(b->records.size(), b->bytes());
+    st.cfg.probe->in_flight(static_cast<std::int64_t>(st.in_flight));
+  }
   sender_actor hdl = self;  // strong handle: keeps us alive until done
-  st.cfg.start(std::move(b), [hdl](batch_result r) {
+  auto probe = st.cfg.probe;
+  auto t0 = std::chrono::steady_clock::now();
+  st.cfg.start(std::move(b), [hdl, probe, t0](batch_result r) {
+    if (probe) {
+      probe->request_done(r.http_status,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      for (std::uint32_t i = 1; i < r.http_attempts; ++i)
+        probe->retry();
+    }
     caf::anon_send(hdl, result_atom::value, std::make_shared<batch_result>(std::move(r)));
   });
 }
@@ -69,6 +83,8 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
         .then(
           [=](std::uint64_t) {
             --self->state.in_flight;
+            if (self->state.cfg.probe)
+              self->state.cfg.probe->in_flight(static_cast<std::int64_t>(self->state.in_flight));
             start_waiting(self);
           },
           [=](caf::error& err) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "metrics/probes.hpp"
 #include "pipeline/send_driver.hpp"
 
 #include <deque>
@@ -26,6 +27,7 @@ struct sender_config {
   batch_starter start;            // usually send_driver::send
   reconciler_actor reconciler;
   std::uint32_t in_flight = 4;    // W
+  std::shared_ptr<sender_probe> probe;  // optional
   std::string validate() const;
 };
 

@@ -63,6 +63,11 @@ transformer_fn(transformer_actor::stateful_pointer<transformer_state> self,
       pp->remaining = batches.size();
       pp->rp = self->make_response_promise<std::uint64_t>();
       for (auto& b : batches) {
+        if (st.cfg.probe) {
+          st.cfg.probe->records_encoded(b->records.size());
+          st.cfg.probe->records_skipped_unchanged(b->skipped_unchanged);
+          st.cfg.probe->record_errors(b->record_errors.size());
+        }
         st.records += b->records.size();
         ++st.batches;
         st.queue.emplace_back(std::move(b), pp);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "metrics/probes.hpp"
 #include "pipeline/transform.hpp"
 
 #include <deque>
@@ -20,6 +21,7 @@ struct transformer_actor_config {
   std::shared_ptr<const transformer> tf;
   sender_actor sender;
   std::uint32_t window = 4;   // K
+  std::shared_ptr<transform_probe> probe;  // optional
   std::string validate() const;
 };
 

@@ -382,7 +382,7 @@ struct reader {
         port = port * 10 + (c - '0');
         if (port > 65535) ok = false;
       }
-      ok = ok && port >= 1;
+      ok = ok && port >= 0;  // 0: any free port
     }
     if (!ok)
       error(*t->get("listen"), "metrics.listen", "\"" + m.listen + "\" is not host:port",

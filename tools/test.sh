@@ -11,7 +11,7 @@ BUILD_DIR="${BUILD_DIR:-build-asan}"
 JOBS="${JOBS:-2}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DSTAMPEDE_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
-cmake --build "$BUILD_DIR" -j"$JOBS"
+cmake --build "$BUILD_DIR" --target stampede_tests -j"$JOBS"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 600 "$@"

@@ -98,6 +98,7 @@ int cmd_demo(const demo_options& d, const run_options& r) {
   ::setenv("STAMPEDE_DEMO_DB", db.c_str(), 1);
   ::setenv("STAMPEDE_STATE_DIR", state.c_str(), 1);
   ::setenv("STAMPEDE_TARGET_URL", url.c_str(), 1);
+  ::setenv("STAMPEDE_METRICS_LISTEN", "127.0.0.1:0", 0);  // any free port unless told
   auto cfg = load_or_report(cfg_path.string());
   if (!cfg)
     return bad_input;

@@ -103,6 +103,7 @@ struct runner::impl {
   std::unique_ptr<http_client> client;
   caf::actor_system_config sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<metrics_registry> metrics;
   progress_display progress;
 
   impl(const config& c, const run_options& o) : cfg(c), opts(o), progress(o.progress) {
@@ -117,6 +118,19 @@ runner::runner(const config& cfg, const run_options& opts)
     throw std::runtime_error(fmt::format("state store {}: {}", cfg.state.dir, e.what()));
   }
   p_->client = std::make_unique<http_client>();
+  if (!cfg.metrics.listen.empty()) {
+    p_->metrics = std::make_unique<metrics_registry>();
+    try {
+      p_->metrics->serve(cfg.metrics.listen);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("metrics.listen {}: {} (change [metrics] listen, or "
+                                           "set it to \"\" to turn the exporter off)",
+                                           cfg.metrics.listen, e.what()));
+    }
+    auto host = cfg.metrics.listen.substr(0, cfg.metrics.listen.rfind(':'));
+    std::cerr << fmt::format("stampede: Prometheus metrics on http://{}:{}/metrics\n", host,
+                             p_->metrics->port());
+  }
   p_->sys_cfg.set("logger.console", caf::atom("none"));
   p_->sys = std::make_unique<caf::actor_system>(p_->sys_cfg);
 }
@@ -130,6 +144,7 @@ cycle_result runner::cycle(const service_config& svc, bool initial_only) {
   cycle_options co;
   co.initial_load_only = initial_only;
   co.stop = &g_stop;
+  co.metrics = p_->metrics.get();
   co.on_progress = [this, &svc](const cycle_progress& p) {
     if (!p.done)
       p_->progress.update(p, svc.name);

@@ -246,6 +246,7 @@ struct world {
     ::setenv("STAMPEDE_DEMO_DB", db.c_str(), 1);
     ::setenv("STAMPEDE_STATE_DIR", state.c_str(), 1);
     ::setenv("STAMPEDE_TARGET_URL", target->url().c_str(), 1);
+    ::setenv("STAMPEDE_METRICS_LISTEN", "127.0.0.1:0", 1);
   }
 
   cmd_result stampede(const std::string& args) {
