@@ -6,6 +6,23 @@
 
 namespace stampede::cli {
 
+bool source_ok(const config& cfg) {
+  check_report rep;
+  try {
+    rep = check_source(cfg);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return false;
+  }
+  for (const auto& d : rep.errors)
+    std::cerr << "error: " << d.to_string() << "\n";
+  if (!rep.ok())
+    std::cerr << fmt::format("{} source problem(s); nothing was run. `stampede check -c {}` "
+                             "lists them with warnings.\n",
+                             rep.errors.size(), cfg.file);
+  return rep.ok();
+}
+
 int cmd_check(const common_options& o) {
   auto cfg = load_or_report(o.config_path);
   if (!cfg)

@@ -1,3 +1,4 @@
+#include "pipeline/check.hpp"
 #include "tools/stampede/runner.hpp"
 
 #include <iostream>
@@ -10,6 +11,9 @@ int cmd_run(const common_options& o, const run_options& r) {
     return bad_input;
   std::vector<const service_config*> svcs;
   if (!select_services(*cfg, o.services, svcs))
+    return bad_input;
+  // The source must exist and fit the mapping before anything is written.
+  if (!source_ok(*cfg))
     return bad_input;
   install_stop_handlers();
   try {

@@ -48,6 +48,9 @@ int cmd_status(const common_options& o, const status_options& s);
 int cmd_demo(const demo_options& d, const run_options& r);
 int cmd_later(const std::string& name, int issue_hint);
 
+/// Checks the source against the config, printing errors; false on any.
+bool source_ok(const config& cfg);
+
 /// Loads the config, printing diagnostics on failure (returns nullopt).
 std::optional<config> load_or_report(const std::string& path);
 

@@ -111,8 +111,12 @@ Examples:
   add_common(rs, common, true);
   auto* cp = app.add_subcommand("checkpoint", "Show or move checkpoints (arrives in a later release)");
   add_common(cp, common, true);
-  for (auto* later : {lg, rs, cp})
+  for (auto* later : {lg, rs, cp}) {
     later->allow_extras();
+    later->footer("\nNot available yet: its engine arrives in a later release; it says so and "
+                  "exits 3.\nMeanwhile `stampede status -c FILE` shows counts by status "
+                  "(pending, success, error, cancelled) per service.");
+  }
 
   try {
     app.parse(argc, argv);

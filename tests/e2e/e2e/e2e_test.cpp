@@ -253,6 +253,21 @@ TEST_CASE("check accepts the demo config, run refuses a broken one with exit 2 a
   CHECK(get_stats(w.target->url()).creates == 0);
 }
 
+TEST_CASE("run with a missing source database exits 2, names the file and writes nothing") {
+  world w(0.01);
+  fs::remove(w.db);
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find(w.db.string()) != std::string::npos);
+  CHECK_FALSE(fs::exists(w.db));
+  CHECK_FALSE(fs::exists(w.state));
+  // status on a config whose state does not exist yet says so, exit 0.
+  auto st = w.stampede_plain("status");
+  CHECK(st.rc == 0);
+  CHECK(st.out.find("no state yet") != std::string::npos);
+}
+
 TEST_CASE("stampede demo runs the whole tour: initial load, mutate, incremental cycle") {
   temp_dir tmp;
   auto dir = tmp.path / "demo";
