@@ -88,6 +88,15 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   ecfg.store = &store;
   ecfg.start = start;
   ecfg.initial_load = res.initial_load;
+  // A first initial load has nothing in the ledger: every lookup would miss.
+  if (res.initial_load && start.checkpoint_stamp.empty()) {
+    bool any = false;
+    store.scan(svc.id, [&](std::string_view, const ledger_entry&) {
+      any = true;
+      return false;
+    });
+    ecfg.ledger_empty = !any;
+  }
   ecfg.window = window;
   if (opts.metrics)
     ecfg.probe = std::make_shared<extractor_probe>(*opts.metrics, svc.id);

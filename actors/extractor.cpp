@@ -40,7 +40,7 @@ void read_one(self_ptr self) {
     page->seq = st.next_seq++;
     if (page->rows.empty())
       page->end = st.query.after;  // nothing read: the position stays
-    if (!page->rows.empty()) {
+    if (!page->rows.empty() && !st.cfg.ledger_empty) {
       std::vector<std::string_view> keys;
       keys.reserve(page->rows.size());
       for (auto& r : page->rows)

@@ -33,6 +33,7 @@ struct extractor_config {
   bool initial_load = false;                   // no lookback; count rows for ETA
   std::uint32_t window = 4;                    // K
   std::shared_ptr<extractor_probe> probe;      // optional
+  bool ledger_empty = false;                   // fresh initial load: no prior entries to look up
   /// Validates; returns an error message or "".
   std::string validate() const;
 };

@@ -59,7 +59,7 @@ public:
     sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
     // Fails with "file is not a database" here rather than on the first page.
     try {
-      exec("PRAGMA query_only = 1; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -65536; "
+      exec("PRAGMA query_only = 1; PRAGMA mmap_size = 0; PRAGMA cache_size = -8192; "
            "PRAGMA temp_store = MEMORY; SELECT count(*) FROM sqlite_master;",
            source_errc::open_failed);
       begin_ = prepare("BEGIN");

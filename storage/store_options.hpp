@@ -26,9 +26,9 @@
 namespace stampede::storage_detail {
 
 struct store_tuning {
-  std::size_t block_cache_bytes = 32u << 20;
-  std::size_t ledger_write_buffer_bytes = 32u << 20;
-  int ledger_max_write_buffers = 3;
+  std::size_t block_cache_bytes = 16u << 20;
+  std::size_t ledger_write_buffer_bytes = 16u << 20;
+  int ledger_max_write_buffers = 2;
   std::size_t small_write_buffer_bytes = 4u << 20;
   std::size_t max_total_wal_bytes = 64u << 20;
   int max_open_files = 512;

@@ -13,8 +13,14 @@ int cmd_run(const common_options& o, const run_options& r) {
   if (!select_services(*cfg, o.services, svcs))
     return bad_input;
   // The source must exist and fit the mapping before anything is written.
-  if (!source_ok(*cfg))
-    return bad_input;
+  {
+    config selected = *cfg;  // only the services this run exports
+    selected.services.clear();
+    for (const auto* s : svcs)
+      selected.services.push_back(*s);
+    if (!source_ok(selected))
+      return bad_input;
+  }
   install_stop_handlers();
   try {
     runner rn(*cfg, r);

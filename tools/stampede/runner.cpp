@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -132,6 +133,14 @@ runner::runner(const config& cfg, const run_options& opts)
                              p_->metrics->port());
   }
   p_->sys_cfg.set("logger.console", caf::atom("none"));
+  // Only transformers and the sender run on the scheduler (the extractor,
+  // reconciler and HTTP have their own threads): as many workers as
+  // transformers, and idle workers that sleep instead of spinning.
+  const auto hw = std::max(1u, std::thread::hardware_concurrency());
+  p_->sys_cfg.set("scheduler.max-threads",
+                  static_cast<std::size_t>(std::clamp(cfg.engine.transformers, 1u, hw)));
+  p_->sys_cfg.set("work-stealing.moderate-sleep-duration",
+                  caf::timespan{std::chrono::microseconds(500)});
   p_->sys = std::make_unique<caf::actor_system>(p_->sys_cfg);
 }
 
