@@ -68,8 +68,11 @@ rocksdb::ColumnFamilyOptions make_cf_options(const store_tuning& t, const std::s
     o.level_compaction_dynamic_level_bytes = true;
     o.target_file_size_base = 64u << 20;
     o.max_bytes_for_level_base = 256u << 20;
-    o.compression = best_compression();
-    o.bottommost_compression = o.compression;
+    // Upper levels are rewritten soon by compaction: compressing them costs
+    // CPU for little. The bottommost level (most of the data with dynamic
+    // level sizes) is compressed.
+    o.compression = rocksdb::kNoCompression;
+    o.bottommost_compression = best_compression();
   } else {
     o.write_buffer_size = t.small_write_buffer_bytes;
     o.max_write_buffer_number = 2;
