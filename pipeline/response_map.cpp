@@ -62,7 +62,11 @@ mapped_response all_malformed(const send_batch& b, std::string why) {
 
 std::string normalize_pointer(std::string_view field) {
   if (field.empty() || field.front() == '/') return std::string(field);
-  return "/" + std::string(field);
+  std::string out;
+  out.reserve(field.size() + 1);
+  out += '/';
+  out += field;
+  return out;
 }
 
 mapped_response map_batch_response(std::string_view body, const response_mapping& m,

@@ -31,8 +31,11 @@ bool select_services(const config& cfg, const std::vector<std::uint32_t>& ids,
     const auto* s = cfg.find_service(id);
     if (!s) {
       std::string known;
-      for (const auto& x : cfg.services)
-        known += (known.empty() ? "" : ",") + std::to_string(x.id);
+      for (const auto& x : cfg.services) {
+        if (!known.empty())
+          known += ',';
+        known += std::to_string(x.id);
+      }
       std::cerr << fmt::format("error: --services: service {} is not in {} (configured: {})\n", id,
                                cfg.file, known);
       return false;

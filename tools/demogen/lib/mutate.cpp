@@ -54,7 +54,7 @@ void force_change(const column_def& c, row_cells& out) {
     out.arena.resize(last.off);
   std::string nv;
   if (c.kind == column_kind::flag) {
-    nv = v == "T" ? "F" : "T";
+    nv.assign(v == "T" ? "F" : "T");
   } else if (c.kind == column_kind::choice && c.choices.size() > 1) {
     std::size_t k = 0;
     while (k < c.choices.size() && c.choices[k] != std::string_view(v).substr(0, c.choices[k].size()))
@@ -70,7 +70,8 @@ void force_change(const column_def& c, row_cells& out) {
   } else if (c.kind == column_kind::date) {
     nv = v == "        " ? "20240102" : "        ";
   } else {
-    nv = v + " (rev.)";
+    nv = v;
+    nv += " (rev.)";
   }
   last.t = cell::type::text;
   last.off = static_cast<std::uint32_t>(out.arena.size());
