@@ -92,6 +92,9 @@ struct send_batch {
   std::uint32_t skipped_unchanged = 0;   // rows of this page whose content hash matched
   std::uint32_t skipped_deleted = 0;     // deletes of records never delivered
   std::vector<std::pair<std::string, std::string>> record_errors; // key -> transform error
+  /// Parallel to record_errors: the record's ledger entry before this run, so
+  /// an error never erases its remote id, last operation or content hash.
+  std::vector<std::optional<ledger_entry>> record_error_priors;
 
   std::string_view data(const out_record& r) const {
     return std::string_view(arena).substr(r.data_off, r.data_len);

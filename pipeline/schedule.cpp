@@ -83,7 +83,7 @@ std::int64_t stamp_to_unix_ms(const std::string& stamp) {
   }
   using namespace std::chrono;
   auto ymd = year_month_day{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok())
+  if (!ymd.ok() || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
     return -1;
   auto days = sys_days{ymd}.time_since_epoch().count();
   return ((static_cast<std::int64_t>(days) * 24 + h) * 60 + mi) * 60000 + sec * 1000LL + ms;

@@ -547,6 +547,7 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     }
     if (bad) {
       const row_page::cell& cell = cells[bad->col];
+      cur->record_error_priors.push_back(m.prior);
       cur->record_errors.emplace_back(
           m.key, "field '" + bad->name + "' (column " + bad->column + ", " +
                      std::string(type_name(bad->type)) + "): " + why + "; value " +
