@@ -296,7 +296,7 @@ TEST_CASE("stampede demo runs the whole tour: initial load, mutate, incremental 
   CHECK(st.out.find("\"initial_load\":\"complete\"") != std::string::npos);
 }
 
-TEST_CASE("SIGTERM mid-load drains, persists and exits 0; the next run resumes without duplicates") {
+TEST_CASE("SIGTERM mid-load drains, persists and exits 0, and the next run resumes without duplicates") {
   // A slow target (50 ms per request) keeps the initial load busy long enough.
   world w(0.1, {{"batch_records", "50"}, {"page_size", "100"}}, {"--latency-ms", "50"});
   ::setenv("STAMPEDE_METRICS_LISTEN", "127.0.0.1:0", 1);

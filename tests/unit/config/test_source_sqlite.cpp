@@ -128,7 +128,7 @@ TEST_CASE("keyset pagination never loses or repeats rows across ties", "[source]
   }
 }
 
-TEST_CASE("the upper bound excludes newer rows; empty upper means none", "[source]") {
+TEST_CASE("the upper bound excludes newer rows, empty upper means none", "[source]") {
   fixture f;
   auto src = source::open(f.cfg());
   row_page page;

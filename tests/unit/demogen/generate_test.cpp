@@ -54,7 +54,7 @@ TEST_CASE("services(): 22 services, ids in order, small 1-18 and large 19-22") {
   CHECK(dg::planned_rows(*dg::find_service(1), 0.0001) == 1);
 }
 
-TEST_CASE("generate: row counts per service follow scale; large are 100x small") {
+TEST_CASE("generate: row counts per service follow scale, large are 100x small") {
   temp_db t;
   const auto res = make(t.path(), 0.05);
   REQUIRE(res.rows.size() == 22);

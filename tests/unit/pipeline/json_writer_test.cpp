@@ -186,7 +186,7 @@ TEST_CASE("json escape: each maximal invalid subsequence becomes one U+FFFD", "[
   }
 }
 
-TEST_CASE("json escape: chunked append equals direct escape; output always parses", "[json]") {
+TEST_CASE("json escape: chunked append equals direct escape, output always parses", "[json]") {
   std::mt19937_64 rng(12345);
   const char* pieces[] = {"a", "bcdefghij", "\"", "\\", "\n", "\x01", "\xC3\xA9", "\xE2\x82\xAC",
                           "\xF0\x9D\x84\x9E", "\xE2\x80\xA8", "\x80", "\xC3", "\xF0\x9D", "\xED\xA0\x80",

@@ -341,7 +341,7 @@ TEST_CASE("transformer: empty page yields one empty batch", "[transform]") {
   CHECK(out2[0]->skipped_deleted == 1);
 }
 
-TEST_CASE("transformer: batches close by record count; parts numbered", "[transform]") {
+TEST_CASE("transformer: batches close by record count, parts numbered", "[transform]") {
   transformer tr(svc_with({fcol("a", "A", field_type::integer)}), tgt_with(3), src_at());
   std::vector<row_spec> rows;
   for (int i = 0; i < 8; ++i) rows.push_back({std::to_string(i), {std::to_string(i)}});
