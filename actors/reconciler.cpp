@@ -2,6 +2,7 @@
 
 #include "pipeline/schedule.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -106,7 +107,13 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
     },
     [=](flush_atom, std::uint64_t pages, bool initial_done) -> caf::result<caf::settings> {
       auto rp = self->make_response_promise<caf::settings>();
-      self->state.flushes.push_back({pages, initial_done, rp});
+      // A repeated flush for the same pages replaces the earlier one: the
+      // cycle runner only asks again after its previous request timed out.
+      auto& fl = self->state.flushes;
+      fl.erase(std::remove_if(fl.begin(), fl.end(),
+                              [&](const auto& w) { return w.pages == pages; }),
+               fl.end());
+      fl.push_back({pages, initial_done, rp});
       serve_flushes(self);
       return rp;
     },
