@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -18,8 +19,24 @@ std::atomic<bool> g_stop{false};
 
 namespace {
 
+std::atomic<std::int64_t> g_first_signal_ms{0};
+
+std::int64_t monotonic_ms() {  // async-signal-safe
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 void on_signal(int) {
-  if (g_stop.exchange(true)) {
+  const auto now = monotonic_ms();
+  if (!g_stop.exchange(true)) {
+    g_first_signal_ms.store(now);
+    return;
+  }
+  // The same stop often arrives twice at once (to the process and to its
+  // process group, e.g. from `timeout` or a supervisor): only a second
+  // signal at least 2 s after the first means "exit now".
+  if (now - g_first_signal_ms.load() >= 2000) {
     const char msg[] = "\nstampede: second signal, exiting without draining\n";
     [[maybe_unused]] auto n = ::write(2, msg, sizeof(msg) - 1);
     ::_exit(1);
@@ -159,10 +176,37 @@ cycle_result runner::cycle(const service_config& svc, bool initial_only) {
       p_->progress.update(p, svc.name);
   };
   auto r = run_cycle(*p_->sys, p_->cfg, svc, *p_->store, *p_->client, co);
-  if (!(initial_only && r.ok && !r.initial_load))
+  const bool skipped = initial_only && r.ok && !r.initial_load;
+  const bool quiet = aggregate_ && r.ok && r.counts.sent() == 0;  // continuous, nothing sent
+  if (!skipped && !quiet)
     p_->progress.done(r, svc.name);
-  results_.push_back(r);
+  record(r);
   return r;
+}
+
+void runner::record(const cycle_result& r) {
+  if (!aggregate_) {
+    results_.push_back(r);
+    return;
+  }
+  // Continuous mode: one entry per service, summed, so memory stays flat
+  // however many cycles run.
+  for (auto& x : results_) {
+    if (x.service != r.service)
+      continue;
+    x.counts.created += r.counts.created;
+    x.counts.updated += r.counts.updated;
+    x.counts.deleted += r.counts.deleted;
+    x.counts.failed += r.counts.failed;
+    x.counts.unchanged += r.counts.unchanged;
+    x.rows_read += r.rows_read;
+    x.seconds += r.seconds;
+    x.ok = x.ok && r.ok;
+    if (!r.ok)
+      x.error = r.error;
+    return;
+  }
+  results_.push_back(r);
 }
 
 int runner::run_once(const std::vector<const service_config*>& svcs) {
@@ -181,6 +225,7 @@ int runner::run_once(const std::vector<const service_config*>& svcs) {
 }
 
 int runner::run_continuous(const std::vector<const service_config*>& svcs) {
+  aggregate_ = true;
   // Initial loads first, in numeric order.
   int rc = ok;
   for (const auto* s : svcs) {

@@ -7,7 +7,8 @@
 // Concurrency: cycles run one at a time from the calling thread (each cycle is
 //   itself parallel inside). Services 19-22 are meant to run as their own
 //   workers (`--services 19`), so one process rarely has two busy services.
-// Limitations: a second SIGINT/SIGTERM exits at once (exit 1) without draining.
+// Limitations: a second SIGINT/SIGTERM (2 s or more after the first) exits at
+//   once (exit 1) without draining.
 #pragma once
 
 #include "actors/cycle.hpp"
@@ -52,7 +53,9 @@ public:
 private:
   struct impl;
   std::unique_ptr<impl> p_;
-  std::vector<cycle_result> results_;
+  void record(const cycle_result& r);
+  std::vector<cycle_result> results_;  // run_once: one per cycle; continuous: one per service
+  bool aggregate_ = false;
 };
 
 } // namespace stampede::cli
