@@ -148,14 +148,19 @@ int cmd_demo(const demo_options& d, const run_options& r) {
   runner::print_summary(incremental, *cfg);
   print_target_stats(srv.stats_json());
   std::string env = d.dir == "demo" ? "" : fmt::format("STAMPEDE_DEMO_DB={} STAMPEDE_STATE_DIR={} ", db.string(), state.string());
+  const auto& me = d.self;
   std::cout << fmt::format(R"(
 Where to look next:
-  {}stampede status -c {}          per service: checkpoint, counts, freshness lag
-  {}stampede check -c {}           validate a config and its source
-  stampede run --help                       run once (cron) or continuously on schedules
-  docs/configuration.md                     every config key; copy {} to start your own
+  {0}{1} status -c {2}
+      per service: checkpoint, initial load, counts by status, freshness lag
+  {0}{1} check -c {2}
+      validate a config and its source
+  {1} run --help
+      run once (cron) or continuously on schedules
+  docs/configuration.md
+      every config key; copy {2} to start your own
 )",
-                           env, cfg_path.string(), env, cfg_path.string(), cfg_path.string());
+                           env, me, cfg_path.string());
   srv.stop();
   return rc;
 }

@@ -40,6 +40,7 @@ struct demo_options {
   std::uint16_t port = 8787;
   std::uint64_t mutate = 1000;
   bool keep = false;                      // keep an existing database and state
+  std::string self = "stampede";          // how the user invoked us (argv[0]), for hints
 };
 
 int cmd_check(const common_options& o);

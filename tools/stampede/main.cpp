@@ -134,8 +134,10 @@ Examples:
     return cmd_run(common, run);
   if (st->parsed())
     return cmd_status(common, status);
-  if (dm->parsed())
+  if (dm->parsed()) {
+    demo.self = argv[0];
     return cmd_demo(demo, run);
+  }
   if (lg->parsed())
     return cmd_later("log", 0);
   if (rs->parsed())
