@@ -64,22 +64,18 @@ reconcile_state::apply(const batch_result& r, std::int64_t now_ms) {
     move_count(state_, rec.prior_status, e.status);
     updates.emplace_back(rec.key, std::move(e));
   }
-  for (std::size_t i = 0; i < b.record_errors.size(); ++i) {
-    const auto& [key, message] = b.record_errors[i];
-    const std::optional<ledger_entry>* prior =
-      i < b.record_error_priors.size() ? &b.record_error_priors[i] : nullptr;
-    const bool known = prior && prior->has_value();
+  for (const auto& err : b.record_errors) {
     // Keep what the ledger knew (remote id, last op, hash): once the row is
     // fixed it must go out as an update of the same remote record.
-    ledger_entry e = known ? **prior : ledger_entry{};
+    ledger_entry e = err.prior.value_or(ledger_entry{});
     e.status = record_status::error;
     e.attempts = 1;
     e.updated_ms = now_ms;
-    e.last_error = message;
+    e.last_error = err.message;
     ++cycle_.failed;
     ++state_.failed;
-    move_count(state_, known ? static_cast<int>((*prior)->status) : -1, e.status);
-    updates.emplace_back(key, std::move(e));
+    move_count(state_, err.prior ? static_cast<int>(err.prior->status) : -1, e.status);
+    updates.emplace_back(err.key, std::move(e));
   }
   auto& p = pages_[b.page_seq];
   p.parts = std::max<std::uint32_t>(1, b.parts);

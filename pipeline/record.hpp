@@ -79,6 +79,15 @@ struct out_record {
   std::uint32_t data_len = 0;
 };
 
+/// A row the transform could not map (a bad value): it is not sent; its ledger
+/// entry becomes an error that keeps what the ledger knew (`prior`: remote id,
+/// last operation, hash), so a fixed row still goes out as an update.
+struct record_error {
+  std::string key;
+  std::string message;                   // field, column, problem and value
+  std::optional<ledger_entry> prior;
+};
+
 /// A batch for the sender. `page_seq`/`part`/`parts` let the reconciler move
 /// the checkpoint only past pages whose every part is durable.
 struct send_batch {
@@ -91,10 +100,7 @@ struct send_batch {
   std::string arena;                     // data objects, back to back
   std::uint32_t skipped_unchanged = 0;   // rows of this page whose content hash matched
   std::uint32_t skipped_deleted = 0;     // deletes of records never delivered
-  std::vector<std::pair<std::string, std::string>> record_errors; // key -> transform error
-  /// Parallel to record_errors: the record's ledger entry before this run, so
-  /// an error never erases its remote id, last operation or content hash.
-  std::vector<std::optional<ledger_entry>> record_error_priors;
+  std::vector<record_error> record_errors;
 
   std::string_view data(const out_record& r) const {
     return std::string_view(arena).substr(r.data_off, r.data_len);

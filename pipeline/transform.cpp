@@ -547,12 +547,12 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     }
     if (bad) {
       const row_page::cell& cell = cells[bad->col];
-      cur->record_error_priors.push_back(m.prior);
       cur->record_errors.emplace_back(
           m.key, "field '" + bad->name + "' (column " + bad->column + ", " +
                      std::string(type_name(bad->type)) + "): " + why + "; value " +
                      (cell.null ? std::string("NULL")
-                                : shown(std::string_view(arena + cell.off, cell.len))));
+                                : shown(std::string_view(arena + cell.off, cell.len))),
+          m.prior);
       continue;
     }
     d = put(d, tail_);

@@ -254,8 +254,8 @@ TEST_CASE("reconcile: record errors produce error entries", "[reconcile]") {
   reconcile_state rs(service_state{}, 5);
   rs.begin_cycle();
   auto b = part(0, 0, 1, pos("2024-01-01 00:00:01.000", 3), {rec("ok")});
-  b->record_errors.emplace_back("bad1", "field 'amount' (column A1_VAL, decimal): not a number");
-  b->record_errors.emplace_back("bad2", "field 'name' (column A1_NOME, string): NULL");
+  b->record_errors.push_back({"bad1", "field 'amount' (column A1_VAL, decimal): not a number", {}});
+  b->record_errors.push_back({"bad2", "field 'name' (column A1_NOME, string): NULL", {}});
   auto updates = rs.apply(result(b, true), now);
   REQUIRE(updates.size() == 3);
   CHECK(updates[0].first == "ok");
@@ -307,7 +307,7 @@ TEST_CASE("reconcile: begin_cycle resets pages and cycle counts, keeps the state
 // ---------------------------------------------------------------------------
 // Transform -> reconcile -> transform: what a record error does to a record
 // that was already delivered. The error entry must keep the prior ledger
-// entry's remote id, last op and hash (send_batch::record_error_priors), and
+// entry's remote id, last op and hash (record_error::prior), and
 // move its count from the prior status: otherwise, once the row is fixed, the
 // transformer would decide `create` again, a duplicate at the target (and for
 // a deleted row the delete would be skipped forever).

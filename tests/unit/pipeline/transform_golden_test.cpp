@@ -156,7 +156,7 @@ std::string run_golden(const std::string& input) {
            " skipped_deleted=" + std::to_string(b->skipped_deleted) + "\n";
     for (const auto& r : b->records)
       out += "record " + r.key + " " + std::string(to_string(r.op)) + " " + std::string(b->data(r)) + "\n";
-    for (const auto& [key, msg] : b->record_errors) out += "error " + key + " " + msg + "\n";
+    for (const auto& e : b->record_errors) out += "error " + e.key + " " + e.message + "\n";
   }
   return out;
 }

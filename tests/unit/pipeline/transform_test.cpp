@@ -206,13 +206,13 @@ TEST_CASE("transformer: NULL cells, nullable=false and record errors", "[transfo
   REQUIRE(b.records.size() == 1);
   CHECK(b.data(b.records[0]) == R"({"opt":null,"req":"x","reqd":"2024-01-01"})");
   REQUIRE(b.record_errors.size() == 3);
-  CHECK(b.record_errors[0].first == "2");
-  CHECK_THAT(b.record_errors[0].second, Catch::Contains("'req'") && Catch::Contains("column B") &&
+  CHECK(b.record_errors[0].key == "2");
+  CHECK_THAT(b.record_errors[0].message, Catch::Contains("'req'") && Catch::Contains("column B") &&
                                             Catch::Contains("NULL"));
-  CHECK(b.record_errors[1].first == "3");
-  CHECK_THAT(b.record_errors[1].second, Catch::Contains("'reqd'") && Catch::Contains("blank"));
-  CHECK(b.record_errors[2].first == "4");
-  CHECK_THAT(b.record_errors[2].second, Catch::Contains("'reqd'") && Catch::Contains("column C") &&
+  CHECK(b.record_errors[1].key == "3");
+  CHECK_THAT(b.record_errors[1].message, Catch::Contains("'reqd'") && Catch::Contains("blank"));
+  CHECK(b.record_errors[2].key == "4");
+  CHECK_THAT(b.record_errors[2].message, Catch::Contains("'reqd'") && Catch::Contains("column C") &&
                                             Catch::Contains("'20241301'") && Catch::Contains("month"));
 }
 
