@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 
 namespace stampede {
@@ -167,61 +168,70 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
 
   // ---- sync ---------------------------------------------------------------
 
-  void sync_attempt(std::shared_ptr<job> j) {
+  // One batch-level request (sync POST or async submit) through the retry
+  // table. `accepted` handles a 2xx answer: nullopt when it is done with the
+  // job, else why the answer was unusable (then retried like a 5xx). A final
+  // status fails every record; retries repeat `again`, then give up.
+  template <class Accepted, class Again>
+  void attempt_batch(std::shared_ptr<job> j, Accepted accepted, Again again) {
     auto self = shared_from_this();
-    exchange(j, j->req, [self, j](http_response r) {
+    exchange(j, j->req, [self, j, accepted, again](http_response r) {
       ++j->send_attempts;
       auto d = decide(r.status, r.transport_error(), r.timed_out);
       std::string msg;
       if (d.success()) {
-        auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
-        if (m.err == map_errc::ok) {
-          j->outcomes = std::move(m.outcomes);
-          return self->finish(j);
-        }
-        msg = m.error;
+        std::optional<std::string> unusable = accepted(r);
+        if (!unusable)
+          return;
+        msg = std::move(*unusable);
       } else if (!d.retry()) {
         return self->fail_all(j, self->describe(r), false);
       } else {
         msg = self->describe(r);
       }
       self->retry_or(
-          j->send_attempts, r.retry_after, [self, j] { self->sync_attempt(j); },
+          j->send_attempts, r.retry_after, again,
           [self, j, msg] { self->fail_all(j, gave_up(msg, j->send_attempts), true); });
     });
+  }
+
+  void sync_attempt(std::shared_ptr<job> j) {
+    auto self = shared_from_this();
+    attempt_batch(
+      j,
+      [self, j](const http_response& r) -> std::optional<std::string> {
+        auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
+        if (m.err != map_errc::ok)
+          return m.error;
+        j->outcomes = std::move(m.outcomes);
+        self->finish(j);
+        return std::nullopt;
+      },
+      [self, j] { self->sync_attempt(j); });
   }
 
   // ---- async --------------------------------------------------------------
 
   void async_submit(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    exchange(j, j->req, [self, j](http_response r) {
-      ++j->send_attempts;
-      auto d = decide(r.status, r.transport_error(), r.timed_out);
-      std::string msg;
-      if (d.success()) {
+    attempt_batch(
+      j,
+      [self, j](const http_response& r) -> std::optional<std::string> {
         auto id = json_value_at(r.body, "/batchId");
-        if (!id) id = json_value_at(r.body, "/id");
-        if (id && !id->empty()) {
-          j->batch_id = *id;
-          j->poll_deadline = clock::now() + self->tgt.request_timeout *
-                                                std::max<std::uint32_t>(1, self->tgt.max_attempts);
-          // Adaptive polling: a fast target answers within milliseconds, so the
-          // first poll comes soon; the wait doubles up to tgt.poll_interval.
-          j->poll_wait = std::min(self->tgt.poll_interval, duration(5));
-          self->schedule_poll(j, j->poll_wait);
-          return;
-        }
-        msg = "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
-      } else if (!d.retry()) {
-        return self->fail_all(j, self->describe(r), false);
-      } else {
-        msg = self->describe(r);
-      }
-      self->retry_or(
-          j->send_attempts, r.retry_after, [self, j] { self->async_submit(j); },
-          [self, j, msg] { self->fail_all(j, gave_up(msg, j->send_attempts), true); });
-    });
+        if (!id)
+          id = json_value_at(r.body, "/id");
+        if (!id || id->empty())
+          return "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
+        j->batch_id = *id;
+        j->poll_deadline =
+          clock::now() + self->tgt.request_timeout * std::max<std::uint32_t>(1, self->tgt.max_attempts);
+        // Adaptive polling: a fast target answers within milliseconds, so the
+        // first poll comes soon; the wait doubles up to tgt.poll_interval.
+        j->poll_wait = std::min(self->tgt.poll_interval, duration(5));
+        self->schedule_poll(j, j->poll_wait);
+        return std::nullopt;
+      },
+      [self, j] { self->async_submit(j); });
   }
 
   void schedule_poll(const std::shared_ptr<job>& j, duration d) {
