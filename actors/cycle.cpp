@@ -151,13 +151,16 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   self->request(ex, caf::infinite, run_atom::value)
     .receive([&](std::uint64_t n) { pages = n; extracted = true; },
              [&](caf::error& err) { res.error = sys.render(err); });
-  // A stop that arrived after the last page does not make the cycle partial.
+  // Extraction is over: its counts are final. A stop that arrived after the
+  // last page does not make the cycle partial.
   bool stopped_early = false;
-  if (extracted) {
-    self->request(ex, std::chrono::seconds(5), status_atom::value)
-      .receive([&](caf::settings& s) { stopped_early = caf::get_or(s, "stopped", false); },
-               [](caf::error&) {});
-  }
+  self->request(ex, std::chrono::seconds(5), status_atom::value)
+    .receive(
+      [&](caf::settings& s) {
+        stopped_early = extracted && caf::get_or(s, "stopped", false);
+        res.rows_read = get_u64(s, "rows_read");
+      },
+      [](caf::error&) {});
   res.stopped = stopped_early;
   if (extracted) {
     // Drain: everything read must become durable. Bounded after a stop.
@@ -209,11 +212,9 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
     p.done = true;
     p.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     p.records_sent = res.counts.sent();
+    p.rows_read = res.rows_read;
     opts.on_progress(p);
   }
-  self->request(ex, std::chrono::seconds(5), status_atom::value)
-    .receive([&](caf::settings& s) { res.rows_read = get_u64(s, "rows_read"); },
-             [](caf::error&) {});
   for (auto& t : tfs)
     self->send_exit(t, caf::exit_reason::user_shutdown);
   self->send_exit(ex, caf::exit_reason::user_shutdown);

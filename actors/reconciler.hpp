@@ -29,7 +29,6 @@ struct reconciler_config {
 
 struct reconciler_state {
   static inline const char* name = "reconciler";
-  explicit reconciler_state() = default;
   std::uint32_t service = 0;
   state_store* store = nullptr;
   std::unique_ptr<reconcile_state> rs;

@@ -29,6 +29,7 @@ bool has_column(const table_info& t, std::string_view c) {
 struct checker {
   const config& cfg;
   check_report rep;
+  const std::vector<const service_config*>* only = nullptr;  // null = every service
 
   config_diagnostic diag(int line, int column, std::string path, std::string msg,
                          std::string hint) {
@@ -137,7 +138,11 @@ struct checker {
       rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(), ""));
       return;
     }
-    for (const auto& s : cfg.services) service(*src, s, "");
+    if (only) {
+      for (const auto* s : *only) service(*src, *s, "");
+    } else {
+      for (const auto& s : cfg.services) service(*src, s, "");
+    }
   }
 };
 
@@ -145,6 +150,12 @@ struct checker {
 
 check_report check_source(const config& cfg) {
   checker c{cfg, {}};
+  c.run();
+  return std::move(c.rep);
+}
+
+check_report check_source(const config& cfg, const std::vector<const service_config*>& only) {
+  checker c{cfg, {}, &only};
   c.run();
   return std::move(c.rep);
 }

@@ -26,6 +26,9 @@ struct check_report {
 
 check_report check_source(const config& cfg);
 
+/// The same, for `only` these services of `cfg` (what one `run` exports).
+check_report check_source(const config& cfg, const std::vector<const service_config*>& only);
+
 /// Human-readable report: one line per error ("error: ..."), warning and info.
 std::string to_string(const check_report& r);
 

@@ -6,10 +6,10 @@
 
 namespace stampede::cli {
 
-bool source_ok(const config& cfg) {
+bool source_ok(const config& cfg, const std::vector<const service_config*>& svcs) {
   check_report rep;
   try {
-    rep = check_source(cfg);
+    rep = check_source(cfg, svcs);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return false;

@@ -48,6 +48,17 @@ bool select_services(const config& cfg, const std::vector<std::uint32_t>& ids,
   return true;
 }
 
+std::unique_ptr<selection> load_selection(const common_options& o) {
+  auto cfg = load_or_report(o.config_path);
+  if (!cfg)
+    return nullptr;
+  auto sel = std::make_unique<selection>();
+  sel->cfg = std::move(*cfg);
+  if (!select_services(sel->cfg, o.services, sel->services))
+    return nullptr;
+  return sel;
+}
+
 int cmd_later(const std::string& name, int) {
   std::cerr << fmt::format(
     "stampede {}: not available yet: its engine arrives in a later release.\n"

@@ -27,12 +27,11 @@ std::string lag_text(double s) {
 } // namespace
 
 int cmd_status(const common_options& o, const status_options& so) {
-  auto cfg = load_or_report(o.config_path);
-  if (!cfg)
+  auto sel = load_selection(o);
+  if (!sel)
     return bad_input;
-  std::vector<const service_config*> svcs;
-  if (!select_services(*cfg, o.services, svcs))
-    return bad_input;
+  const config* cfg = &sel->cfg;
+  const auto& svcs = sel->services;
   std::unique_ptr<state_store> store;
   if (std::filesystem::exists(cfg->state.dir)) {
     try {

@@ -4,6 +4,7 @@
 #include "pipeline/config.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,8 +50,8 @@ int cmd_status(const common_options& o, const status_options& s);
 int cmd_demo(const demo_options& d, const run_options& r);
 int cmd_later(const std::string& name, int issue_hint);
 
-/// Checks the source against the config, printing errors; false on any.
-bool source_ok(const config& cfg);
+/// Checks the source for `svcs`, printing errors; false on any.
+bool source_ok(const config& cfg, const std::vector<const service_config*>& svcs);
 
 /// Loads the config, printing diagnostics on failure (returns nullopt).
 std::optional<config> load_or_report(const std::string& path);
@@ -59,5 +60,14 @@ std::optional<config> load_or_report(const std::string& path);
 /// on an unknown id.
 bool select_services(const config& cfg, const std::vector<std::uint32_t>& ids,
                      std::vector<const service_config*>& out);
+
+/// A loaded config and the services a command works on (pointers into cfg).
+struct selection {
+  config cfg;
+  std::vector<const service_config*> services;
+};
+
+/// `-c` and `--services` of a command: nullptr (problems printed) = bad input.
+std::unique_ptr<selection> load_selection(const common_options& o);
 
 } // namespace stampede::cli
