@@ -253,6 +253,17 @@ TEST_CASE("check accepts the demo config, run refuses a broken one with exit 2 a
   CHECK(get_stats(w.target->url()).creates == 0);
 }
 
+TEST_CASE("an unknown --services id is bad input: exit 2, the configured ids listed, nothing written") {
+  world w(0.01);
+  auto r = w.stampede("run --once --services 19,99");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("service 99 is not in") != std::string::npos);
+  CHECK(r.out.find("1,2,3") != std::string::npos);
+  CHECK_FALSE(fs::exists(w.state));
+  CHECK(get_stats(w.target->url()).creates == 0);
+}
+
 TEST_CASE("run with a missing source database exits 2, names the file and writes nothing") {
   world w(0.01);
   fs::remove(w.db);
@@ -285,8 +296,16 @@ TEST_CASE("stampede demo runs the whole tour: initial load, mutate, incremental 
   unsigned long creates = 0, updates = 0, deletes = 0;
   REQUIRE(std::sscanf(r.out.c_str() + pos, "The reference target received: %lu creates, %lu updates, %lu deletes",
                       &creates, &updates, &deletes) == 3);
-  CHECK(updates > 0);
-  CHECK(deletes > 0);
+  // ...equals what the demo says it changed ("N updated, N inserted, N deleted").
+  auto mpos = r.out.find(" updated, ");
+  REQUIRE(mpos != std::string::npos);
+  auto line_start = r.out.rfind('\n', mpos) + 1;
+  unsigned long m_up = 0, m_ins = 0, m_del = 0;
+  REQUIRE(std::sscanf(r.out.c_str() + line_start, " %lu updated, %lu inserted, %lu deleted", &m_up,
+                      &m_ins, &m_del) == 3);
+  CHECK(m_up + m_ins + m_del == 200);
+  CHECK(updates == m_up);
+  CHECK(deletes == m_del);
   // Status afterwards reads the same state: every service loaded.
   ::setenv("STAMPEDE_DEMO_DB", (dir / "erp.db").c_str(), 1);
   ::setenv("STAMPEDE_STATE_DIR", (dir / "state").c_str(), 1);

@@ -9,13 +9,6 @@ using namespace stampede::test;
 
 namespace {
 
-struct fixture {
-  target::server srv;
-  http_client client;
-  explicit fixture(target::options o = {}) : srv(std::move(o)) { srv.start(); }
-  ~fixture() { client.stop(); }
-};
-
 const target_protocol k_protocols[] = {target_protocol::sync_batch, target_protocol::async_batch,
                                        target_protocol::rest};
 

@@ -9,13 +9,6 @@ using namespace stampede::test;
 
 namespace {
 
-struct fixture {
-  target::server srv;
-  http_client client;
-  explicit fixture(target::options o = {}) : srv(std::move(o)) { srv.start(); }
-  ~fixture() { client.stop(); }
-};
-
 void check_all_created(const batch_result& r, std::size_t n) {
   REQUIRE(r.outcomes.size() == n);
   std::set<std::string> ids;

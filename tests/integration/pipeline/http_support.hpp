@@ -15,6 +15,14 @@
 
 namespace stampede::test {
 
+/// An in-process reference target on a free port and an HTTP client.
+struct fixture {
+  target::server srv;
+  http_client client;
+  explicit fixture(target::options o = {}) : srv(std::move(o)) { srv.start(); }
+  ~fixture() { client.stop(); }
+};
+
 inline target_config make_target(std::uint16_t port, target_protocol p,
                                  payload_format f = payload_format::records) {
   target_config t;

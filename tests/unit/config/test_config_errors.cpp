@@ -371,3 +371,14 @@ TEST_CASE("unreadable config file names the file and the OS error", "[config][er
   }
   CHECK_FALSE(std::filesystem::exists(path));
 }
+
+TEST_CASE("metrics.listen must be host:port, and port 0 picks a free port", "[config][errors]") {
+  for (auto bad : {"9464", "localhost", ":9464", "127.0.0.1:", "127.0.0.1:70000", "127.0.0.1:94x4"}) {
+    INFO(bad);
+    expect_error(base_config + "[metrics]\nlisten = \"" + bad + "\"\n", "metrics.listen",
+                 std::string("\"") + bad + "\"", "is not host:port", "\"\" to disable");
+  }
+  CHECK(parse_config(base_config + "[metrics]\nlisten = \"127.0.0.1:0\"\n", "t.toml").metrics.listen ==
+        "127.0.0.1:0");
+  CHECK(parse_config(base_config + "[metrics]\nlisten = \"\"\n", "t.toml").metrics.listen.empty());
+}
