@@ -31,6 +31,11 @@ struct cycle_counts {
   std::uint64_t unchanged = 0;           // rows skipped by the content hash
   std::uint64_t skipped_deletes = 0;     // deletes of records never delivered
   std::uint64_t pages = 0, batches = 0;
+  std::uint64_t pending = 0;             // records left Pending (async batch still processing)
+  std::uint64_t resent = 0;              // records sent from the resend queue or a replay
+  std::uint64_t target_failures = 0;     // batches that failed at the target level
+  std::map<std::string, std::uint64_t> reasons;  // record error text -> count (this cycle)
+  std::string target_error;              // first target-level failure: class, cause
   std::uint64_t sent() const { return created + updated + deleted + failed; }
 };
 

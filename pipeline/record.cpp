@@ -17,3 +17,20 @@ bool operator<(const keyset_pos& a, const keyset_pos& b) {
 }
 
 } // namespace stampede
+
+namespace stampede {
+
+std::string_view to_string(failure_class c) {
+  switch (c) {
+    case failure_class::none: return "none";
+    case failure_class::unreachable: return "unreachable";
+    case failure_class::credentials: return "credentials";
+    case failure_class::route: return "route";
+    case failure_class::exhausted: return "exhausted";
+    case failure_class::circuit_open: return "circuit_open";
+    case failure_class::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+} // namespace stampede

@@ -74,7 +74,8 @@ struct out_record {
   std::int64_t recno = 0;
   std::uint32_t attempts = 0;            // attempts before this one
   std::int8_t prior_status = -1;         // record_status of the prior ledger entry, -1 = none
-  std::string idempotency_key;           // hex(hash(service, key, content))
+  std::uint32_t generation = 0;          // idempotency-key generation (manual resend / replay bump it)
+  std::string idempotency_key;           // hex(hash(service, key, content[, generation]))
   std::uint32_t data_off = 0;            // `data` JSON object in send_batch::arena
   std::uint32_t data_len = 0;
 };
@@ -101,6 +102,12 @@ struct send_batch {
   std::uint32_t skipped_unchanged = 0;   // rows of this page whose content hash matched
   std::uint32_t skipped_deleted = 0;     // deletes of records never delivered
   std::vector<record_error> record_errors;
+  /// Not a page of this cycle's keyset walk (a resend, a replay, or an async
+  /// batch submitted by an earlier cycle): the reconciler does not track it
+  /// for the checkpoint (page_seq, part, parts and page_end are ignored).
+  bool detached = false;
+  /// Async batch submitted by an earlier cycle: poll this id, do not submit.
+  std::string resume_batch_id;
 
   std::string_view data(const out_record& r) const {
     return std::string_view(arena).substr(r.data_off, r.data_len);
@@ -114,14 +121,51 @@ struct record_outcome {
   std::string remote_id;
   std::string error;                     // first error field's text, or transport error
   bool retryable = false;                // transport / 5xx / 429: resend may succeed
+  int http_status = 0;                   // status of the answer that decided this record
+  std::string received;                  // the answer for THIS record: its result object
+                                         // (batches) or the response body (per record),
+                                         // capped at max_received_bytes
+};
+
+/// Bytes of an answer kept per record in record_outcome::received.
+inline constexpr std::size_t max_received_bytes = 4096;
+
+/// Failure classes (docs/failure-classes.md). Target-level failures are not
+/// the records' fault: their ledger state and attempts stay untouched and
+/// the checkpoint does not move past them.
+enum class failure_class : std::uint8_t {
+  none = 0,
+  unreachable,   // connection refused / DNS / TLS / reset, after retries
+  credentials,   // 401/403 after one token refresh, or the token endpoint refused us
+  route,         // 404/405 on a batch (or create) endpoint: wrong base_url or path
+  exhausted,     // 408/429/5xx/timeouts/unreadable 2xx until max retries
+  circuit_open,  // the target's circuit breaker is open: nothing was sent
+  cancelled,     // the HTTP client stopped (shutdown) before an answer
+};
+std::string_view to_string(failure_class c);  // "unreachable", "credentials", ...
+
+/// Why a whole batch failed at the target level.
+struct target_failure {
+  failure_class cls = failure_class::none;
+  std::string reason;                    // HTTP status, server message; never a secret
+  int http_status = 0;                   // 0: transport error / not sent
+  std::string url;                       // the request URL (no credentials in it)
 };
 
 /// The sender's answer for a batch: outcomes in the batch's record order.
 struct batch_result {
   std::shared_ptr<send_batch> batch;
-  std::vector<record_outcome> outcomes;
+  std::vector<record_outcome> outcomes;  // empty when `target` is set
   int http_status = 0;                   // last HTTP status seen (0: transport error)
   std::uint32_t http_attempts = 0;       // requests made, retries included
+  /// Set: the batch failed at the target level; its records are untouched.
+  std::optional<target_failure> target;
+  /// Async: the batch was accepted under this id but was still processing at
+  /// poll_timeout. Its records stay Pending with the id; a later cycle polls.
+  std::string still_processing_batch_id;
+  /// Requests retried because their outcome was unknown (unreadable 2xx,
+  /// timeout after sending): repeated with the same idempotency keys.
+  std::uint32_t unknown_outcome_retries = 0;
 };
 
 } // namespace stampede
