@@ -3,6 +3,7 @@
 #include "storage/ledger.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <filesystem>
 #include <system_error>
@@ -80,8 +81,13 @@ public:
     std::vector<std::string> names;
     if (!rocksdb::DB::ListColumnFamilies(dbo, dir_, &names).ok()) names.clear();  // new DB
     const bool existed = !names.empty();
-    for (const char* ours : {cf_ledger, cf_checkpoints, cf_meta}) {
+    for (const char* ours : {cf_ledger, cf_checkpoints, cf_meta, cf_log_items, cf_resend,
+                             cf_batches, cf_events}) {
       if (std::find(names.begin(), names.end(), ours) != names.end()) continue;
+      // A schema-1 store has no v2 families yet: read-only opens see them empty.
+      const bool v2_family = std::string_view(ours) != cf_ledger &&
+                             std::string_view(ours) != cf_checkpoints && std::string_view(ours) != cf_meta;
+      if (read_only_ && v2_family) continue;
       if (read_only_)
         throw store_error(store_errc::bad_format,
                           "state dir '" + dir_ + "' has no column family '" + ours +
@@ -105,6 +111,10 @@ public:
       if (names[i] == cf_ledger) ledger_ = handles_[i];
       else if (names[i] == cf_checkpoints) checkpoints_ = handles_[i];
       else if (names[i] == cf_meta) meta_ = handles_[i];
+      else if (names[i] == cf_log_items) items_ = handles_[i];
+      else if (names[i] == cf_resend) resend_ = handles_[i];
+      else if (names[i] == cf_batches) batches_ = handles_[i];
+      else if (names[i] == cf_events) events_ = handles_[i];
     }
     check_schema(existed);
   }
@@ -160,13 +170,22 @@ public:
 
   void commit(std::uint32_t service, const std::vector<std::pair<std::string, ledger_entry>>& updates,
               const service_state& state, bool sync) override {
+    state_changes c;
+    c.ledger = updates;  // copy: commit() is the old, small-batch entry point
+    apply(service, c, state, sync);
+  }
+
+  void apply(std::uint32_t service, const state_changes& c, const service_state& state,
+             bool sync) override {
     check_service(service);
     if (read_only_)
       throw store_error(store_errc::io_error,
                         "state dir '" + dir_ + "' is open read-only: commit is not allowed");
+    const auto& updates = c.ledger;
     std::size_t reserve = 64 + state.checkpoint_stamp.size() + state.newest_delivered_stamp.size();
     for (const auto& [k, e] : updates)
-      reserve += 48 + k.size() + e.remote_id.size() + e.last_stamp.size() + e.last_error.size();
+      reserve += 64 + k.size() + e.remote_id.size() + e.last_stamp.size() + e.last_error.size() +
+                 e.changed_by.size() + e.batch_id.size();
 
     // Keys go into the batch in key order: the memtable skiplist then reuses
     // its insertion point from one key to the next, which is much cheaper
@@ -191,6 +210,43 @@ public:
       value_codec::encode_entry(value, updates[i].second);
       check_write(batch.Put(ledger_, keys[i], value));
     }
+    auto record_key = [&](std::string_view k) {
+      std::string out = prefix;
+      key_codec::put_string(out, k);
+      return out;
+    };
+    for (const auto& it : c.items) {
+      std::string k = record_key(it.key);
+      key_codec::put_u32(k, it.no);
+      value.clear();
+      value_codec::encode_item(value, it.value);
+      check_write(batch.Put(v2(items_), k, value));
+    }
+    for (const auto& [key, no] : c.items_erase) {
+      std::string k = record_key(key);
+      key_codec::put_u32(k, no);
+      check_write(batch.Delete(v2(items_), k));
+    }
+    for (const auto& [key, due] : c.resend) {
+      value.clear();
+      key_codec::put_i64(value, due);
+      check_write(batch.Put(v2(resend_), record_key(key), value));
+    }
+    for (const auto& key : c.resend_erase) check_write(batch.Delete(v2(resend_), record_key(key)));
+    for (const auto& b : c.batches) {
+      value.clear();
+      value_codec::encode_batch(value, b);
+      check_write(batch.Put(v2(batches_), record_key(b.batch_id), value));
+    }
+    for (const auto& id : c.batches_erase) check_write(batch.Delete(v2(batches_), record_key(id)));
+    for (const auto& e : c.events) {
+      std::string k = prefix;
+      key_codec::put_i64(k, e.time_ms);
+      key_codec::put_u32(k, event_seq_.fetch_add(1, std::memory_order_relaxed));
+      value.clear();
+      value_codec::encode_event(value, e);
+      check_write(batch.Put(v2(events_), k, value));
+    }
     value.clear();
     value_codec::encode_state(value, state);
     check_write(batch.Put(checkpoints_, prefix, value));
@@ -202,6 +258,59 @@ public:
       throw status_error(s, dir_, "committing " + std::to_string(updates.size()) +
                                       " ledger entries and the checkpoint of service " +
                                       std::to_string(service));
+  }
+
+  void scan_items(std::uint32_t service, std::string_view key,
+                  const std::function<bool(std::uint32_t, const log_item&)>& fn) override {
+    std::string lower = service_prefix(service);
+    key_codec::put_string(lower, key);
+    scan_prefix(items_, lower, "log items", [&](std::string_view rest, std::string_view value) {
+      auto no = key_codec::get_u32(rest);
+      if (!no || !rest.empty()) return corrupt_key("log items", service);
+      std::string why;
+      auto it = value_codec::decode_item(value, &why);
+      if (!it) return corrupt_value("log item", service, key, why);
+      return fn(*no, *it);
+    });
+  }
+
+  void scan_resend(std::uint32_t service,
+                   const std::function<bool(std::string_view, std::int64_t)>& fn) override {
+    scan_prefix(resend_, service_prefix(service), "resend queue",
+                [&](std::string_view rest, std::string_view value) {
+                  auto key = key_codec::get_string(rest);
+                  auto due = key_codec::get_i64(value);
+                  if (!key || !rest.empty()) return corrupt_key("resend queue", service);
+                  if (!due || !value.empty())
+                    return corrupt_value("resend queue entry", service, *key, "bad due time");
+                  return fn(*key, *due);
+                });
+  }
+
+  std::vector<pending_batch> pending_batches(std::uint32_t service) override {
+    std::vector<pending_batch> out;
+    scan_prefix(batches_, service_prefix(service), "pending batches",
+                [&](std::string_view rest, std::string_view value) {
+                  auto id = key_codec::get_string(rest);
+                  if (!id || !rest.empty()) return corrupt_key("pending batches", service);
+                  std::string why;
+                  auto b = value_codec::decode_batch(value, &why);
+                  if (!b) return corrupt_value("pending batch", service, *id, why);
+                  out.push_back(std::move(*b));
+                  return true;
+                });
+    return out;
+  }
+
+  void scan_events(std::uint32_t service,
+                   const std::function<bool(const service_event&)>& fn) override {
+    scan_prefix(events_, service_prefix(service), "events",
+                [&](std::string_view rest, std::string_view value) {
+                  std::string why;
+                  auto e = value_codec::decode_event(value, &why);
+                  if (!e) return corrupt_value("event", service, value_codec::printable(rest), why);
+                  return fn(*e);
+                });
   }
 
   void scan(std::uint32_t service,
@@ -250,6 +359,42 @@ public:
   }
 
 private:
+  /// A v2 family for writing (always present on read-write opens).
+  rocksdb::ColumnFamilyHandle* v2(rocksdb::ColumnFamilyHandle* h) const {
+    if (!h) throw store_error(store_errc::bad_format, "state dir '" + dir_ + "' lacks a v2 column family");
+    return h;
+  }
+
+  /// fn(key after `lower`, value) for every key starting with `lower`; a
+  /// missing family (schema-1 store opened read-only) is empty.
+  void scan_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& lower, const char* what,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) {
+    if (!cf) return;
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      if (!k.starts_with(lower)) break;
+      k.remove_prefix(lower.size());
+      if (!fn(k, it->value().ToStringView())) return;
+    }
+    if (!it->status().ok()) throw status_error(it->status(), dir_, std::string("scanning the ") + what);
+  }
+
+  bool corrupt_key(const char* what, std::uint32_t service) const {
+    throw store_error(store_errc::corruption, std::string(what) + " of service " + std::to_string(service) +
+                                                  " in state dir '" + dir_ + "' hold a malformed key. " +
+                                                  start_over_hint);
+  }
+
+  bool corrupt_value(const char* what, std::uint32_t service, std::string_view key,
+                     const std::string& why) const {
+    throw store_error(store_errc::corruption, std::string(what) + " of service " + std::to_string(service) +
+                                                  " key '" + value_codec::printable(key) + "' in state dir '" +
+                                                  dir_ + "' is corrupt: " + why + ". " + start_over_hint);
+  }
+
   static constexpr const char* start_over_hint =
       "Restore a backup of the state dir, or move it away to start over (a full reload follows).";
 
@@ -293,6 +438,14 @@ private:
                             std::to_string(version) + "; this build understands up to " +
                             std::to_string(state_schema_version) +
                             "). Upgrade stampede, or use another state.dir.");
+    if (version < state_schema_version && !read_only_) {
+      // Upgrade in place: the v2 families were created by open(); v1 values
+      // stay readable. An older stampede refuses the store from now on.
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      const auto w = db_->Put(wo, meta_, schema_key, std::to_string(state_schema_version));
+      if (!w.ok()) throw status_error(w, dir_, "upgrading the schema version");
+    }
   }
 
   std::string dir_;
@@ -303,6 +456,11 @@ private:
   rocksdb::ColumnFamilyHandle* ledger_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* items_ = nullptr;
+  rocksdb::ColumnFamilyHandle* resend_ = nullptr;
+  rocksdb::ColumnFamilyHandle* batches_ = nullptr;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  std::atomic<std::uint32_t> event_seq_{0};
 };
 
 } // namespace

@@ -38,6 +38,10 @@ struct store_tuning {
 inline constexpr const char* cf_ledger = "ledger";
 inline constexpr const char* cf_checkpoints = "checkpoints";
 inline constexpr const char* cf_meta = "meta";
+inline constexpr const char* cf_log_items = "log_items";
+inline constexpr const char* cf_resend = "resend";
+inline constexpr const char* cf_batches = "batches";
+inline constexpr const char* cf_events = "events";
 
 /// The block cache shared by all column families: LRU, 16 shards (each shard
 /// must hold the largest cached block), half reserved for index/filter blocks.

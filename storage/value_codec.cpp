@@ -100,18 +100,26 @@ private:
   std::string why_;
 };
 
-bool check_version(std::string_view in, std::string* why) {
+/// The value's format version (1 or 2), or 0 with `why` set.
+unsigned check_version(std::string_view in, std::string* why, unsigned oldest = 1) {
   if (in.empty()) {
     if (why) *why = "empty value";
-    return false;
+    return 0;
   }
   const auto v = static_cast<unsigned char>(in.front());
-  if (v != value_format_version) {
+  if (v < oldest || v > value_format_version) {
     if (why) *why = "unknown value format version " + std::to_string(v) +
-                    " (this build reads version " + std::to_string(value_format_version) + ")";
-    return false;
+                    " (this build reads versions " + std::to_string(oldest) + " to " +
+                    std::to_string(value_format_version) + ")";
+    return 0;
   }
-  return true;
+  return v;
+}
+
+std::uint32_t u32(reader& r, const char* field) {
+  const std::uint64_t v = r.varint(field);
+  if (r.ok() && v > UINT32_MAX) r.fail(field, "value exceeds 32 bits");
+  return static_cast<std::uint32_t>(v);
 }
 
 template <typename T>
@@ -137,10 +145,16 @@ void encode_entry(std::string& out, const ledger_entry& e) {
   out.push_back(static_cast<char>(e.last_op));
   put_varint(out, zigzag(e.updated_ms));
   put_str(out, e.last_error);
+  put_varint(out, zigzag(e.created_ms));
+  put_str(out, e.changed_by);
+  put_varint(out, e.generation);
+  put_str(out, e.batch_id);
+  put_varint(out, e.items);
 }
 
 std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why) {
-  if (!check_version(in, why)) return std::nullopt;
+  const unsigned version = check_version(in, why);
+  if (!version) return std::nullopt;
   reader r(in.substr(1));
   ledger_entry e;
   e.content_hash = r.fixed64("content_hash");
@@ -157,6 +171,13 @@ std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why) 
   if (r.ok() && e.last_op > 2) r.fail("last_op", "record op out of range");
   e.updated_ms = unzigzag(r.varint("updated_ms"));
   e.last_error = r.str("last_error");
+  if (version >= 2) {
+    e.created_ms = unzigzag(r.varint("created_ms"));
+    e.changed_by = r.str("changed_by");
+    e.generation = u32(r, "generation");
+    e.batch_id = r.str("batch_id");
+    e.items = u32(r, "items");
+  }
   return finish(r, std::move(e), why);
 }
 
@@ -172,10 +193,21 @@ void encode_state(std::string& out, const service_state& s) {
   put_varint(out, s.updated);
   put_varint(out, s.deleted);
   put_varint(out, s.failed);
+  put_varint(out, s.replays.size());
+  for (const auto& rr : s.replays) {
+    put_str(out, rr.from);
+    put_str(out, rr.to);
+    put_varint(out, rr.generation);
+    put_str(out, rr.by);
+  }
+  put_str(out, s.last_error);
+  put_varint(out, zigzag(s.last_error_ms));
+  put_varint(out, s.consecutive_failures);
 }
 
 std::optional<service_state> decode_state(std::string_view in, std::string* why) {
-  if (!check_version(in, why)) return std::nullopt;
+  const unsigned version = check_version(in, why);
+  if (!version) return std::nullopt;
   reader r(in.substr(1));
   service_state s;
   s.checkpoint_stamp = r.str("checkpoint_stamp");
@@ -190,7 +222,119 @@ std::optional<service_state> decode_state(std::string_view in, std::string* why)
   s.updated = r.varint("updated");
   s.deleted = r.varint("deleted");
   s.failed = r.varint("failed");
+  if (version >= 2) {
+    const std::uint64_t n = r.varint("replays");
+    if (r.ok() && n > r.remaining()) r.fail("replays", "count exceeds value size");
+    for (std::uint64_t i = 0; r.ok() && i < n; ++i) {
+      replay_range rr;
+      rr.from = r.str("replays.from");
+      rr.to = r.str("replays.to");
+      rr.generation = u32(r, "replays.generation");
+      rr.by = r.str("replays.by");
+      s.replays.push_back(std::move(rr));
+    }
+    s.last_error = r.str("last_error");
+    s.last_error_ms = unzigzag(r.varint("last_error_ms"));
+    s.consecutive_failures = u32(r, "consecutive_failures");
+  }
   return finish(r, std::move(s), why);
+}
+
+void encode_item(std::string& out, const log_item& it) {
+  out.push_back(static_cast<char>(value_format_version));
+  put_varint(out, zigzag(it.time_ms));
+  out.push_back(static_cast<char>(it.status));
+  out.push_back(static_cast<char>(it.op));
+  put_varint(out, it.attempt);
+  put_varint(out, zigzag(it.http_status));
+  put_str(out, it.message);
+  put_str(out, it.sent);
+  put_str(out, it.received);
+  put_str(out, it.by);
+}
+
+std::optional<log_item> decode_item(std::string_view in, std::string* why) {
+  if (!check_version(in, why, 2)) return std::nullopt;
+  reader r(in.substr(1));
+  log_item it;
+  it.time_ms = unzigzag(r.varint("time_ms"));
+  const std::uint8_t status = r.byte("status");
+  if (r.ok() && status > static_cast<std::uint8_t>(record_status::cancelled))
+    r.fail("status", "record status out of range");
+  it.status = static_cast<record_status>(status);
+  it.op = r.byte("op");
+  if (r.ok() && it.op > 2) r.fail("op", "record op out of range");
+  it.attempt = u32(r, "attempt");
+  it.http_status = static_cast<int>(unzigzag(r.varint("http_status")));
+  it.message = r.str("message");
+  it.sent = r.str("sent");
+  it.received = r.str("received");
+  it.by = r.str("by");
+  return finish(r, std::move(it), why);
+}
+
+void encode_batch(std::string& out, const pending_batch& b) {
+  out.push_back(static_cast<char>(value_format_version));
+  put_str(out, b.batch_id);
+  put_varint(out, zigzag(b.submitted_ms));
+  put_varint(out, b.records.size());
+  for (const auto& p : b.records) {
+    put_str(out, p.key);
+    out.push_back(static_cast<char>(p.op));
+    put_fixed64(out, p.content_hash);
+    put_str(out, p.remote_id);
+    put_str(out, p.stamp);
+    put_varint(out, zigzag(p.recno));
+    put_varint(out, p.attempts);
+    put_varint(out, zigzag(p.prior_status));
+    put_varint(out, p.generation);
+    put_str(out, p.idempotency_key);
+  }
+}
+
+std::optional<pending_batch> decode_batch(std::string_view in, std::string* why) {
+  if (!check_version(in, why, 2)) return std::nullopt;
+  reader r(in.substr(1));
+  pending_batch b;
+  b.batch_id = r.str("batch_id");
+  b.submitted_ms = unzigzag(r.varint("submitted_ms"));
+  const std::uint64_t n = r.varint("records");
+  if (r.ok() && n > r.remaining()) r.fail("records", "count exceeds value size");
+  for (std::uint64_t i = 0; r.ok() && i < n; ++i) {
+    pending_record p;
+    p.key = r.str("key");
+    p.op = r.byte("op");
+    if (r.ok() && p.op > 2) r.fail("op", "record op out of range");
+    p.content_hash = r.fixed64("content_hash");
+    p.remote_id = r.str("remote_id");
+    p.stamp = r.str("stamp");
+    p.recno = unzigzag(r.varint("recno"));
+    p.attempts = u32(r, "attempts");
+    const std::int64_t ps = unzigzag(r.varint("prior_status"));
+    if (r.ok() && (ps < -1 || ps > 3)) r.fail("prior_status", "record status out of range");
+    p.prior_status = static_cast<std::int8_t>(ps);
+    p.generation = u32(r, "generation");
+    p.idempotency_key = r.str("idempotency_key");
+    b.records.push_back(std::move(p));
+  }
+  return finish(r, std::move(b), why);
+}
+
+void encode_event(std::string& out, const service_event& e) {
+  out.push_back(static_cast<char>(value_format_version));
+  put_varint(out, zigzag(e.time_ms));
+  put_str(out, e.by);
+  put_str(out, e.text);
+}
+
+std::optional<service_event> decode_event(std::string_view in, std::string* why) {
+  if (!check_version(in, why, 2)) return std::nullopt;
+  reader r(in.substr(1));
+  service_event e;
+  e.time_ms = unzigzag(r.varint("time_ms"));
+  e.by = r.str("by");
+  e.text = r.str("text");
+  return finish(r, std::move(e), why);
 }
 
 std::string printable(std::string_view key) {

@@ -42,8 +42,10 @@ using updates = std::vector<std::pair<std::string, ledger_entry>>;
 /// Writes raw bytes into a column family, bypassing the store (to fake damage).
 void raw_put(const std::string& dir, const std::string& cf, const std::string& key, const std::string& value) {
   rocksdb::DBOptions o;
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(o, dir, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const char* n : {"default", "ledger", "checkpoints", "meta"})
+  for (const auto& n : names)
     descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -56,6 +58,8 @@ void raw_put(const std::string& dir, const std::string& cf, const std::string& k
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   delete db;
 }
+
+pending_batch pb_copy(const pending_batch& b) { return b; }
 
 template <typename F>
 store_error expect_store_error(F&& f) {
@@ -315,4 +319,129 @@ TEST_CASE("state store: record_status names", "[state_store]") {
   REQUIRE(to_string(record_status::success) == "success");
   REQUIRE(to_string(record_status::error) == "error");
   REQUIRE(to_string(record_status::cancelled) == "cancelled");
+}
+
+TEST_CASE("state store: apply writes ledger, log items, resend queue, batches and events atomically",
+          "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  {
+    auto st = state_store::open(dir);
+    state_changes c;
+    ledger_entry e = entry(7, "r-1", record_status::error);
+    e.items = 2;
+    e.generation = 3;
+    e.changed_by = "ana";
+    c.ledger.emplace_back("k1", e);
+    log_item a;
+    a.time_ms = 1;
+    a.status = record_status::error;
+    a.attempt = 1;
+    a.http_status = 422;
+    a.message = "field 'cnpj' breaks rule 'digits'";
+    a.sent = R"({"cnpj":"x"})";
+    a.received = R"({"key":"k1","error":{}})";
+    log_item b = a;
+    b.attempt = 2;
+    c.items.push_back({"k1", 0, a});
+    c.items.push_back({"k1", 1, b});
+    c.items.push_back({"k10", 0, a});  // another key sharing the prefix "k1"
+    c.resend.emplace_back("k1", 5000);
+    c.resend.emplace_back("k2", 6000);
+    pending_batch pb;
+    pb.batch_id = "b-9";
+    pb.submitted_ms = 42;
+    pending_record pr;
+    pr.key = "k3";
+    pr.idempotency_key = "abc";
+    pb.records.push_back(pr);
+    c.batches.push_back(pb);
+    c.events.push_back({10, "ana", "checkpoint set"});
+    c.events.push_back({11, "", "second"});
+    service_state s = state(5);
+    s.replays.push_back({"2024-01-01 00:00:00.000", "2024-01-02 00:00:00.000", 4, "ana"});
+    st->apply(3, c, s, true);
+
+    // A step that erases what was done.
+    state_changes d;
+    d.items_erase.emplace_back("k1", 0);
+    d.resend_erase.push_back("k2");
+    st->apply(3, d, s, false);
+  }
+  for (bool ro : {false, true}) {
+    auto st = state_store::open(dir, ro);
+    REQUIRE(st->get(3, "k1")->generation == 3);
+    REQUIRE(st->load_state(3).replays.size() == 1);
+    std::vector<std::uint32_t> nos;
+    st->scan_items(3, "k1", [&](std::uint32_t no, const log_item& it) {
+      nos.push_back(no);
+      REQUIRE(it.attempt == 2);
+      REQUIRE(it.http_status == 422);
+      return true;
+    });
+    REQUIRE(nos == std::vector<std::uint32_t>{1});
+    std::vector<std::pair<std::string, std::int64_t>> q;
+    st->scan_resend(3, [&](std::string_view k, std::int64_t due) {
+      q.emplace_back(k, due);
+      return true;
+    });
+    REQUIRE(q == std::vector<std::pair<std::string, std::int64_t>>{{"k1", 5000}});
+    auto batches = st->pending_batches(3);
+    REQUIRE(batches.size() == 1);
+    REQUIRE(batches[0] == pb_copy(batches[0]));
+    REQUIRE(batches[0].records.at(0).key == "k3");
+    std::vector<std::string> texts;
+    st->scan_events(3, [&](const service_event& e) {
+      texts.push_back(e.text);
+      return true;
+    });
+    REQUIRE(texts == std::vector<std::string>{"checkpoint set", "second"});
+    // Other services see none of it.
+    REQUIRE(st->pending_batches(4).empty());
+  }
+}
+
+TEST_CASE("state store: a schema-1 store opens read-only, then upgrades on a read-write open",
+          "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  {
+    // What stampede 0.1 wrote: three families, schema "1", a v1 entry.
+    rocksdb::DBOptions o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const char* n : {"default", "ledger", "checkpoints", "meta"})
+      descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(o, dir, descs, &h, &db).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[3], "schema", "1").ok());
+    // v1 entry: version, hash, remote id, status, attempts, stamp, op, updated, error.
+    const std::string v1{1, 7, 0, 0, 0, 0, 0, 0, 0, 2, 'r', '1', 1, 1, 0, 0, 0, 0};
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[1], key_codec::ledger_key(2, "k"), v1).ok());
+    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  {
+    auto ro = state_store::open(dir, true);
+    auto e = ro->get(2, "k");
+    REQUIRE(e.has_value());
+    REQUIRE(e->remote_id == "r1");
+    REQUIRE(e->content_hash == 7);
+    REQUIRE(e->items == 0);
+    bool any = false;
+    ro->scan_resend(2, [&](std::string_view, std::int64_t) { return any = true; });
+    REQUIRE_FALSE(any);
+  }
+  {
+    auto rw = state_store::open(dir);
+    state_changes c;
+    c.resend.emplace_back("k", 1);
+    rw->apply(2, c, service_state{}, true);
+  }
+  auto ro = state_store::open(dir, true);
+  int n = 0;
+  ro->scan_resend(2, [&](std::string_view, std::int64_t) { return ++n, true; });
+  REQUIRE(n == 1);
 }

@@ -38,6 +38,11 @@ ledger_entry random_entry(std::mt19937_64& rng) {
   e.last_op = static_cast<std::uint8_t>(rng() % 3);
   e.updated_ms = pick_int<std::int64_t>(rng);
   e.last_error = random_bytes(rng, 200);
+  e.created_ms = pick_int<std::int64_t>(rng);
+  e.changed_by = random_bytes(rng, 12);
+  e.generation = pick_int<std::uint32_t>(rng);
+  e.batch_id = random_bytes(rng, 12);
+  e.items = pick_int<std::uint32_t>(rng);
   return e;
 }
 
@@ -53,6 +58,12 @@ service_state random_state(std::mt19937_64& rng) {
   s.updated = pick_int<std::uint64_t>(rng);
   s.deleted = pick_int<std::uint64_t>(rng);
   s.failed = pick_int<std::uint64_t>(rng);
+  for (std::uint64_t i = 0, n = rng() % 3; i < n; ++i)
+    s.replays.push_back({random_bytes(rng, 23), random_bytes(rng, 23), pick_int<std::uint32_t>(rng),
+                         random_bytes(rng, 8)});
+  s.last_error = random_bytes(rng, 50);
+  s.last_error_ms = pick_int<std::int64_t>(rng);
+  s.consecutive_failures = pick_int<std::uint32_t>(rng);
   return s;
 }
 
@@ -110,13 +121,14 @@ TEST_CASE("value codec: a default entry is compact and field checks reject bad v
   std::string v;
   vc::encode_entry(v, e);
   // version + hash + 3 lengths + status + attempts + stamp + op + ~6-byte varint
-  REQUIRE(v.size() <= 1 + 8 + 1 + 1 + 1 + 1 + 23 + 1 + 7 + 1);
+  // + v2: created_ms, changed_by, generation, batch_id, items (one byte each when unset)
+  REQUIRE(v.size() <= 1 + 8 + 1 + 1 + 1 + 1 + 23 + 1 + 7 + 1 + 5);
 
   std::string why;
   std::string bad_version = v;
-  bad_version[0] = 2;
+  bad_version[0] = 3;
   REQUIRE_FALSE(vc::decode_entry(bad_version, &why).has_value());
-  REQUIRE(why.find("version 2") != std::string::npos);
+  REQUIRE(why.find("version 3") != std::string::npos);
 
   std::string bad_status = v;
   bad_status[1 + 8 + 1] = 9;  // after version, hash, empty remote_id
@@ -148,4 +160,83 @@ TEST_CASE("value codec: printable escapes binary key bytes", "[value_codec]") {
   REQUIRE(vc::printable("abc") == "abc");
   REQUIRE(vc::printable(std::string("a\0\xff\\", 4)) == "a\\x00\\xff\\x5c");
   REQUIRE(vc::printable(std::string(200, 'k')).size() == 83);
+}
+
+TEST_CASE("value codec: version-1 entries and states decode with the v2 fields defaulted",
+          "[value_codec]") {
+  // Bytes as stampede 0.1 wrote them (value format 1).
+  const std::string entry_v1{1,   7, 0, 0, 0, 0, 0, 0, 0, 2, 'r', '1', 2 /*error*/, 3 /*attempts*/,
+                             1,   's', 1 /*update*/, 4 /*zigzag 2*/, 1, 'e'};
+  const auto e = vc::decode_entry(entry_v1);
+  REQUIRE(e.has_value());
+  REQUIRE(e->content_hash == 7);
+  REQUIRE(e->remote_id == "r1");
+  REQUIRE(e->status == record_status::error);
+  REQUIRE(e->attempts == 3);
+  REQUIRE(e->last_stamp == "s");
+  REQUIRE(e->last_op == 1);
+  REQUIRE(e->updated_ms == 2);
+  REQUIRE(e->last_error == "e");
+  REQUIRE(e->generation == 0);
+  REQUIRE(e->items == 0);
+  const std::string state_v1{1, 1, 'c', 4 /*zigzag 2*/, 1 /*loaded*/, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  const auto s = vc::decode_state(state_v1);
+  REQUIRE(s.has_value());
+  REQUIRE(s->checkpoint_stamp == "c");
+  REQUIRE(s->checkpoint_recno == 2);
+  REQUIRE(s->initial_load_complete);
+  REQUIRE(s->counts == std::array<std::uint64_t, 4>{1, 2, 3, 4});
+  REQUIRE(s->failed == 8);
+  REQUIRE(s->replays.empty());
+  // Version 3 is from the future.
+  std::string why;
+  REQUIRE_FALSE(vc::decode_entry(std::string("\x03", 1) + entry_v1.substr(1), &why).has_value());
+  REQUIRE(why.find("version 3") != std::string::npos);
+}
+
+TEST_CASE("value codec: log items, pending batches and events round trip; truncations are corrupt",
+          "[value_codec]") {
+  std::mt19937_64 rng(79);
+  for (int i = 0; i < 500; ++i) {
+    log_item it;
+    it.time_ms = pick_int<std::int64_t>(rng);
+    it.status = static_cast<record_status>(rng() % 4);
+    it.op = static_cast<std::uint8_t>(rng() % 3);
+    it.attempt = pick_int<std::uint32_t>(rng);
+    it.http_status = static_cast<int>(rng() % 600);
+    it.message = random_bytes(rng, 60);
+    it.sent = random_bytes(rng, 100);
+    it.received = random_bytes(rng, 100);
+    it.by = random_bytes(rng, 8);
+    pending_batch b;
+    b.batch_id = random_bytes(rng, 10);
+    b.submitted_ms = pick_int<std::int64_t>(rng);
+    for (std::uint64_t k = 0, n = rng() % 4; k < n; ++k) {
+      pending_record p;
+      p.key = random_bytes(rng, 10);
+      p.op = static_cast<std::uint8_t>(rng() % 3);
+      p.content_hash = pick_int<std::uint64_t>(rng);
+      p.remote_id = random_bytes(rng, 10);
+      p.stamp = random_bytes(rng, 23);
+      p.recno = pick_int<std::int64_t>(rng);
+      p.attempts = pick_int<std::uint32_t>(rng);
+      p.prior_status = static_cast<std::int8_t>(static_cast<int>(rng() % 5) - 1);
+      p.generation = pick_int<std::uint32_t>(rng);
+      p.idempotency_key = random_bytes(rng, 16);
+      b.records.push_back(p);
+    }
+    service_event ev{pick_int<std::int64_t>(rng), random_bytes(rng, 8), random_bytes(rng, 80)};
+    std::string vi, vb, ve;
+    vc::encode_item(vi, it);
+    vc::encode_batch(vb, b);
+    vc::encode_event(ve, ev);
+    REQUIRE(vc::decode_item(vi) == it);
+    REQUIRE(vc::decode_batch(vb) == b);
+    REQUIRE(vc::decode_event(ve) == ev);
+    for (std::size_t cut = 0; cut < vi.size(); ++cut)
+      REQUIRE_FALSE(vc::decode_item(std::string_view(vi).substr(0, cut)).has_value());
+    for (std::size_t cut = 0; cut < vb.size(); ++cut)
+      REQUIRE_FALSE(vc::decode_batch(std::string_view(vb).substr(0, cut)).has_value());
+    REQUIRE_FALSE(vc::decode_event(ve + "x").has_value());
+  }
 }
