@@ -55,6 +55,11 @@ struct row_page {
   std::vector<row_meta> rows;
   keyset_pos end;                        // position of the last row of the page
   bool last = false;                     // no more rows below the upper bound
+  /// Not part of the keyset walk (resend by key, replay of a stamp range):
+  /// its batches are `detached` and never move the checkpoint.
+  bool detached = false;
+  bool force = false;                    // replay: send even rows whose content did not change
+  std::uint32_t generation = 0;          // replay: idempotency-key generation at least this
 
   std::size_t size() const { return rows.size(); }
   std::string_view at(std::size_t row, std::size_t col, bool& is_null) const {
@@ -74,6 +79,8 @@ struct out_record {
   std::int64_t recno = 0;
   std::uint32_t attempts = 0;            // attempts before this one
   std::int8_t prior_status = -1;         // record_status of the prior ledger entry, -1 = none
+  std::uint32_t items = 0;               // prior entry's log item count (next item number)
+  std::int64_t created_ms = 0;           // prior entry's created_ms (0 = new record)
   std::uint32_t generation = 0;          // idempotency-key generation (manual resend / replay bump it)
   std::string idempotency_key;           // hex(hash(service, key, content[, generation]))
   std::uint32_t data_off = 0;            // `data` JSON object in send_batch::arena

@@ -75,6 +75,14 @@ public:
   /// end (= q.after when empty) and last = (rows < limit).
   virtual void read_page(const page_query& q, row_page& out) = 0;
 
+  /// The rows whose key column equals one of `keys` (the resend queue): fills
+  /// `out` like read_page (q.table, q.columns and q.key_column are used; the
+  /// keyset fields are ignored; `end` is empty, `last` true), at most one row
+  /// per key, in the order of `keys`. Returns the keys no row has any more.
+  virtual std::vector<std::string> read_by_keys(const page_query& q,
+                                                const std::vector<std::string>& keys,
+                                                row_page& out) = 0;
+
   /// Rows with stamp <= upper ("" = all rows), for progress/ETA.
   virtual std::uint64_t count_rows(const std::string& table, const std::string& upper) = 0;
 };

@@ -162,6 +162,44 @@ public:
     sh.arena_hint = std::max(sh.arena_hint, out.arena.size());
   }
 
+  std::vector<std::string> read_by_keys(const page_query& q, const std::vector<std::string>& keys,
+                                        row_page& out) override {
+    shape& sh = shape_for(q);
+    if (!sh.by_key) {
+      auto sql = sqlite_page_sql(cfg_, q).ties;  // validates every identifier
+      sql = sql.substr(0, sql.find(" WHERE ")) + " WHERE " + quote(q.key_column) + " = ?1";
+      sh.by_key = prepare(sql);
+    }
+    out.columns = sh.columns;
+    out.arena.clear();
+    out.cells.clear();
+    out.rows.clear();
+    out.end = keyset_pos{};
+    out.last = true;
+    std::vector<std::string> missing;
+    step_simple(begin_.get(), "starting a read transaction");
+    try {
+      std::size_t n = 0;
+      for (const auto& k : keys) {
+        sqlite3_stmt* st = sh.by_key.get();
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, k.data(), int(k.size()), SQLITE_STATIC);
+        const std::size_t before = n;
+        n = fill_rows(st, q, out, n, 1);
+        if (n == before) missing.push_back(k);
+      }
+      out.rows.resize(n);
+    } catch (...) {
+      out.rows.clear();
+      out.cells.clear();
+      out.arena.clear();
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    step_simple(commit_.get(), "ending a read transaction");
+    return missing;
+  }
+
   std::uint64_t count_rows(const std::string& table, const std::string& upper) override {
     auto it = counts_.find(table);
     if (it == counts_.end()) {
@@ -187,7 +225,7 @@ public:
 
 private:
   struct shape {
-    stmt_ptr ties, rest;
+    stmt_ptr ties, rest, by_key;
     std::shared_ptr<const std::vector<std::string>> columns;
     std::size_t rows_hint = 0;
     std::size_t arena_hint = 0;
@@ -222,15 +260,23 @@ private:
   // Appends up to `limit` rows of `st` to `out` from row index `n`; returns the new count.
   std::size_t fill(sqlite3_stmt* st, const page_query& q, std::uint32_t limit, row_page& out,
                    std::size_t n) {
-    const std::size_t ncols = q.columns.size();
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, q.after.stamp.data(), int(q.after.stamp.size()), SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, q.after.recno);
     std::string_view upper = q.upper.empty() ? no_upper : std::string_view(q.upper);
     sqlite3_bind_text(st, 3, upper.data(), int(upper.size()), SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, limit);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return fill_rows(st, q, out, n, limit);
+  }
+
+  // Steps a bound statement, appending at most `limit` rows to `out` from
+  // row index `n`; returns the new count.
+  std::size_t fill_rows(sqlite3_stmt* st, const page_query& q, row_page& out, std::size_t n,
+                        std::size_t limit) {
+    const std::size_t ncols = q.columns.size();
+    const std::size_t stop = n + limit;
+    int rc = SQLITE_DONE;
+    while (n < stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       if (n == out.rows.size()) out.rows.emplace_back();
       row_page::row_meta& r = out.rows[n++];
       r.stamp.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
@@ -242,11 +288,11 @@ private:
       r.prior.reset();
       for (std::size_t c = 0; c < ncols; ++c) append_cell(st, int(c) + 4, out);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {  // ROW: stopped at the limit
       std::string msg = sqlite3_errmsg(db_);
       sqlite3_reset(st);
       throw source_error(source_errc::query_failed,
-                         "reading a page of " + q.table + " from \"" + cfg_.path + "\": " + msg);
+                         "reading rows of " + q.table + " from \"" + cfg_.path + "\": " + msg);
     }
     sqlite3_reset(st);
     return n;

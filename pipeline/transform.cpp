@@ -253,13 +253,14 @@ inline void put_le(std::string& b, std::uint64_t v, int bytes) {
 }
 
 void idempotency_bytes(std::string& b, std::uint32_t service, std::string_view key,
-                       std::uint64_t hash, record_op op) {
+                       std::uint64_t hash, record_op op, std::uint32_t generation) {
   b.clear();
   put_le(b, service, 4);
   put_le(b, key.size(), 4);
   b.append(key);
   put_le(b, hash, 8);
   b.push_back(static_cast<char>(op));
+  if (generation != 0) put_le(b, generation, 4);  // generation 0 keeps the 0.1 keys
 }
 
 } // namespace
@@ -288,9 +289,9 @@ std::uint64_t content_hash(std::string_view data_json, bool deleted) {
 }
 
 std::string idempotency_key(std::uint32_t service, std::string_view key, std::uint64_t hash,
-                            record_op op) {
+                            record_op op, std::uint32_t generation) {
   std::string b;
-  idempotency_bytes(b, service, key, hash, op);
+  idempotency_bytes(b, service, key, hash, op, generation);
   return hex64(xxh64(b));
 }
 
@@ -566,8 +567,11 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     if (m.deleted) {
       op = record_op::del;
     } else {
-      if (prior && prior->content_hash == hash &&
-          (prior->status == record_status::success || prior->status == record_status::cancelled)) {
+      // Unchanged and settled, or its result is awaited from an async batch
+      // (a later cycle polls it). A replay (page.force) sends it anyway.
+      if (!page.force && prior && prior->content_hash == hash &&
+          (prior->status == record_status::success || prior->status == record_status::cancelled ||
+           (prior->status == record_status::pending && !prior->batch_id.empty()))) {
         ++cur->skipped_unchanged;
         continue;
       }
@@ -590,7 +594,10 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     o.recno = m.recno;
     o.attempts = (prior && prior->content_hash == hash) ? prior->attempts : 0;
     o.prior_status = prior ? static_cast<std::int8_t>(prior->status) : std::int8_t{-1};
-    idempotency_bytes(id_bytes, service_, m.key, hash, op);
+    o.items = prior ? prior->items : 0;
+    o.created_ms = prior ? prior->created_ms : 0;
+    o.generation = std::max(page.generation, prior ? prior->generation : 0u);
+    idempotency_bytes(id_bytes, service_, m.key, hash, op, o.generation);
     o.idempotency_key.resize(16);
     hex64_to(xxh64(id_bytes), o.idempotency_key.data());
     o.data_off = static_cast<std::uint32_t>(cur->arena.size());
@@ -606,6 +613,7 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     b.part = i;
     b.parts = parts;
     b.page_end = page.end;
+    b.detached = page.detached;
   }
   return batches;
 }

@@ -49,9 +49,12 @@ std::uint64_t content_hash(std::string_view data_json, bool deleted);
 
 /// Idempotency key: hex64(XXH64, seed 0) of
 ///   u32 service id (LE) | u32 key length (LE) | key bytes | u64 content hash (LE) | u8 op
-/// where op is the record_op value (0 create, 1 update, 2 delete).
+///   [| u32 generation (LE), only when generation != 0]
+/// where op is the record_op value (0 create, 1 update, 2 delete). A manual
+/// resend or a replay bumps the generation, so an idempotent API that stored
+/// an error for the old key processes the record again.
 std::string idempotency_key(std::uint32_t service, std::string_view key,
-                            std::uint64_t content_hash, record_op op);
+                            std::uint64_t content_hash, record_op op, std::uint32_t generation = 0);
 
 /// "Z" for 0, else "+HH:MM" / "-HH:MM".
 std::string utc_offset_suffix(int utc_offset_minutes);

@@ -354,3 +354,34 @@ TEST_CASE("stamp_add", "[source][stamp]") {
   }
   CHECK_THROWS_AS(stamp_add("0000-01-01 00:00:00.000", -1ms), std::invalid_argument);
 }
+
+TEST_CASE("sqlite source: read_by_keys returns the rows of the given keys and names the missing",
+          "[source][resend]") {
+  fixture f;
+  auto src = source::open(f.cfg());
+  row_page p;
+  // 1003 is soft-deleted (i % 10 == 3); 99999 does not exist; 1150 twice.
+  auto missing = src->read_by_keys(query(5000, ""), {"1150", "1003", "99999", "1007", "1150"}, p);
+  REQUIRE(missing == std::vector<std::string>{"99999"});
+  REQUIRE(p.size() == 4);
+  REQUIRE(p.rows[0].key == "1150");
+  REQUIRE(p.rows[0].recno == 1150);
+  REQUIRE(cell(p, 0, 0) == "name 150  ");
+  REQUIRE(cell(p, 0, 2) == "150");
+  REQUIRE(p.rows[1].key == "1003");
+  REQUIRE(p.rows[1].deleted);
+  REQUIRE(p.rows[2].key == "1007");
+  REQUIRE_FALSE(p.rows[2].deleted);
+  REQUIRE(p.last);
+  REQUIRE(p.end.stamp.empty());
+  // Rows beyond the upper bound of a page query are found too: the queue is
+  // independent of the keyset window.
+  missing = src->read_by_keys(query(5000, f.upper), {"1195"}, p);
+  REQUIRE(missing.empty());
+  REQUIRE(p.size() == 1);
+  REQUIRE(p.rows[0].stamp == "2024-03-01 00:00:00.001");
+  // A page read afterwards is unaffected (shared statements, reset arena).
+  src->read_page(query(3, f.upper), p);
+  REQUIRE(p.size() == 3);
+  REQUIRE(p.rows[0].stamp == f.rows[0].stamp);
+}
