@@ -168,6 +168,46 @@ void json_quote_append(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+bool utf8_valid(std::string_view sv) noexcept {
+  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+  const std::size_t n = sv.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    bool valid;
+    const std::size_t len = utf8_step(s + i, n - i, valid);
+    if (!valid) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string json_string_value(std::string_view sv) {
+  if (utf8_valid(sv)) return std::string(sv);
+  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+  const std::size_t n = sv.size();
+  std::string out;
+  out.reserve(n + 8);
+  std::size_t i = 0;
+  while (i < n) {
+    if (s[i] < 0x80) {
+      out.push_back(static_cast<char>(s[i++]));
+      continue;
+    }
+    bool valid;
+    const std::size_t len = utf8_step(s + i, n - i, valid);
+    if (valid)
+      out.append(sv.substr(i, len));
+    else
+      out.append("\xEF\xBF\xBD");
+    i += len;
+  }
+  return out;
+}
+
 char* json_double_to(char* dst, double d) noexcept {
   if (!std::isfinite(d)) {
     std::memcpy(dst, "null", 4);

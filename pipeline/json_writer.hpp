@@ -14,6 +14,10 @@
 //   Invalid are: stray continuation bytes, C0/C1 and F5..FF lead bytes,
 //   overlong encodings, surrogates U+D800..U+DFFF, code points > U+10FFFF and
 //   truncated sequences. So the output is always valid UTF-8 JSON.
+//   This is the project's ONE JSON string escaper: record data (transform),
+//   record keys, idempotency keys, envelope headers and types (request_builder),
+//   status/log-monitor output and JSON log lines (engine/logging) all use it;
+//   docs/transform.md states the policy for users.
 //   Runs of plain ASCII are scanned 8 bytes at a time and appended in bulk.
 //   Doubles: shortest round-trip form (std::to_chars); magnitudes >= 1e16 in
 //   exponent form ("3.3935263963869905e+19", never a 20-digit integer
@@ -45,6 +49,15 @@ void json_escape_append(std::string& out, std::string_view s);
 
 /// Appends `"s"` (escaped, quoted) to `out`.
 void json_quote_append(std::string& out, std::string_view s);
+
+/// True when `s` is valid UTF-8 (the policy above has nothing to replace).
+bool utf8_valid(std::string_view s) noexcept;
+
+/// The string a JSON parser reads back from json_quote_append(s): `s` with
+/// each maximal invalid UTF-8 subsequence replaced by U+FFFD (`s` itself when
+/// valid). Use it to compare a raw value with what a target echoes (record
+/// keys in batch results).
+std::string json_string_value(std::string_view s);
 
 /// Writes the shortest round-trip form of `d` (or `null` for NaN/Inf) at
 /// `dst` (room for 32 bytes needed); returns the end pointer.

@@ -1,5 +1,7 @@
 #include "pipeline/request_builder.hpp"
 
+#include "pipeline/json_writer.hpp"
+
 #include <cstdio>
 
 namespace stampede {
@@ -43,30 +45,7 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
+void append_json_string(std::string& out, std::string_view s) { json_quote_append(out, s); }
 
 std::string_view op_name(record_op op) {
   switch (op) {

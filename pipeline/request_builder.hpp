@@ -10,7 +10,11 @@
 //   omitted when tgt.idempotency_field is empty. REST sends one request per
 //   record; the envelope format sends one message per record to
 //   paths.message, whatever the protocol. X-Record-Key carries the record key
-//   percent-encoded (no header injection, any byte survives).
+//   percent-encoded (no header injection, any byte survives). Every JSON
+//   string (record key, idempotency key, envelope type and tenant) goes
+//   through json_quote_append (pipeline/json_writer.hpp): invalid UTF-8 in a
+//   key (a Latin-1 CHAR column) becomes U+FFFD, so a body is always valid
+//   JSON; the target echoes json_string_value(key).
 // Concurrency: stateless; thread-safe.
 // Limitations: `data` is trusted to be one valid JSON object (the
 //   transformer wrote it); an empty data slice is sent as `null`.
@@ -30,7 +34,8 @@ namespace stampede {
 /// RFC 3986 percent-encoding of everything but unreserved characters.
 std::string url_encode(std::string_view s);
 
-/// Appends `s` as a quoted, escaped JSON string.
+/// Appends `s` as a quoted, escaped JSON string: json_quote_append(), the
+/// project's one escaper (invalid UTF-8 -> U+FFFD, docs/transform.md).
 void append_json_string(std::string& out, std::string_view s);
 
 /// "create" | "update" | "delete"

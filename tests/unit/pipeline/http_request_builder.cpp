@@ -57,6 +57,10 @@ TEST_CASE("JSON string escaping", "[request_builder]") {
   std::string out;
   append_json_string(out, std::string("a\\b\n\t\x01\"\xc3\xa9", 9));
   CHECK(out == "\"a\\\\b\\n\\t\\u0001\\\"\xc3\xa9\"");
+  // The project's one escaper: invalid UTF-8 (a Latin-1 CHAR byte) -> U+FFFD.
+  out.clear();
+  append_json_string(out, "k\xE9\xE2\x80\xA8");
+  CHECK(out == "\"k\xEF\xBF\xBD\\u2028\"");
 }
 
 TEST_CASE("URL templating and encoding", "[request_builder]") {

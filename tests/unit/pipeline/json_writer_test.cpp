@@ -206,7 +206,23 @@ TEST_CASE("json escape: chunked append equals direct escape, output always parse
     const std::string decoded = parse_string("\"" + a + "\"");  // strict: UTF-8 + escapes
     // idempotent: escaping the decoded (now valid) text gives the same JSON
     REQUIRE(esc(decoded) == a);
+    // json_string_value predicts what a parser reads back (echoed keys match)
+    REQUIRE(json_string_value(in) == decoded);
+    REQUIRE(utf8_valid(decoded));
   }
+}
+
+TEST_CASE("json_string_value: the policy's replacement without escaping", "[json]") {
+  CHECK(json_string_value("CLI\xE9") == "CLI" + R);  // a Latin-1 CHAR key
+  CHECK(json_string_value("a\"b\\\n") == "a\"b\\\n");  // escapes are not applied
+  CHECK(json_string_value("\xC3\xA9\xE2\x82\xAC") == "\xC3\xA9\xE2\x82\xAC");
+  CHECK(json_string_value("\xE2\x82") == R);  // truncated: one maximal subpart
+  CHECK(json_string_value("\xED\xA0\x80") == R + R + R);
+  CHECK(json_string_value("") == "");
+  CHECK(utf8_valid("plain ascii"));
+  CHECK(utf8_valid("\xF0\x9D\x84\x9E"));
+  CHECK_FALSE(utf8_valid("\xE9"));
+  CHECK_FALSE(utf8_valid("\xC0\xAF"));
 }
 
 TEST_CASE("json_writer: doubles are shortest round-trip, non-finite is null", "[json]") {
