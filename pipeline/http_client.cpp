@@ -139,10 +139,11 @@ struct http_client::impl {
     finish_one();
   }
 
-  void fail(std::unique_ptr<transfer> t, std::string msg) {
+  void fail(std::unique_ptr<transfer> t, std::string msg, bool cancelled = false) {
     t->resp.status = 0;
     t->resp.body.clear();
     t->resp.error = std::move(msg);
+    t->resp.cancelled = cancelled;
     complete(std::move(t));
   }
 
@@ -227,6 +228,13 @@ struct http_client::impl {
         t->resp.status = 0;
         t->resp.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         t->resp.error = std::string(curl_easy_strerror(rc));
+        // Conservative: once the transfer began on a connection, the target
+        // may have received (and applied) the request.
+        long req_size = 0;
+        curl_off_t pretransfer = 0;
+        curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &req_size);
+        curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+        t->resp.sent = req_size > 0 || pretransfer > 0;
         t->resp.body.clear();
       }
       cleanup_transfer(*t);
@@ -257,7 +265,7 @@ struct http_client::impl {
         stop_now = stopping;
       }
       if (stop_now) {
-        for (auto& t : batch) fail(std::move(t), "cancelled: http client stopped");
+        for (auto& t : batch) fail(std::move(t), "cancelled: http client stopped", true);
         cancel_all();
         return;
       }
@@ -293,7 +301,7 @@ struct http_client::impl {
       curl_multi_remove_handle(multi, raw->easy);
       std::unique_ptr<transfer> t(raw);
       cleanup_transfer(*t);
-      fail(std::move(t), "cancelled: http client stopped");
+      fail(std::move(t), "cancelled: http client stopped", true);
     }
     active.clear();
     active_n.store(0);
@@ -307,7 +315,7 @@ struct http_client::impl {
         new_timers.swap(incoming_timers);
         if (batch.empty() && new_timers.empty()) break;
       }
-      for (auto& t : batch) fail(std::move(t), "cancelled: http client stopped");
+      for (auto& t : batch) fail(std::move(t), "cancelled: http client stopped", true);
       for (std::size_t i = 0; i < new_timers.size(); ++i) finish_one();
     }
     while (!timers.empty()) {

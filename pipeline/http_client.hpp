@@ -5,7 +5,9 @@
 //   multi handle (keep-alive connections are reused from its cache, easy
 //   handles are pooled) and calls the completion with status, body, the
 //   Retry-After header (seconds) and, for transport failures, status 0 plus
-//   curl's message. `schedule()` runs a function on the client thread after a
+//   curl's message, whether the request had (maybe) gone out before the
+//   failure (`sent`: bytes of it written, or the connection was up and the
+//   transfer had begun) and whether the client's stop() cancelled it. `schedule()` runs a function on the client thread after a
 //   delay (backoff, polls). Completions and timers ALWAYS run on the client
 //   thread, never on the caller's.
 // Concurrency: `submit`, `schedule`, `stop` and `stats` are thread-safe and
@@ -45,6 +47,9 @@ struct http_response {
   std::string body;
   std::string error;                      // curl's message when status == 0
   bool timed_out = false;                 // connect or request timeout
+  bool sent = false;                      // status 0: the request was (maybe) written before
+                                          // the failure, so the target may have applied it
+  bool cancelled = false;                 // status 0: the client stopped before an answer
   std::optional<duration> retry_after;    // Retry-After: <seconds>
   bool transport_error() const { return status == 0; }
 };

@@ -23,7 +23,7 @@ TEST_CASE("retry table: transport errors and timeouts retry", "[retry]") {
   CHECK(decide(0, true, false).retry());
   CHECK(decide(0, true, false).reason == "connection error");
   CHECK(decide(0, true, true).retry());
-  CHECK(decide(0, false, true).reason == "timed out");
+  CHECK(decide(0, false, true).reason == "timed out connecting");
   // status is ignored when the transport failed
   CHECK(decide(400, true, false).retry());
 }
