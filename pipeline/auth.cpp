@@ -22,14 +22,63 @@ std::string redact(std::string_view text, const std::vector<std::string>& secret
   return out;
 }
 
+std::string safe_url(std::string_view url) {
+  std::string out;
+  out.reserve(url.size());
+  std::size_t start = 0;
+  if (auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    start = scheme + 3;
+    const auto host_end = url.find_first_of("/?#", start);
+    const auto authority = url.substr(start, host_end == std::string_view::npos ? url.npos : host_end - start);
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+      out.append(url.substr(0, start));
+      start += at + 1;
+    }
+  }
+  if (out.empty()) out.append(url.substr(0, start));
+  const auto q = url.find('?', start);
+  if (q == std::string_view::npos) {
+    out.append(url.substr(start));
+    return out;
+  }
+  out.append(url.substr(start, q + 1 - start));
+  auto rest = url.substr(q + 1);
+  std::string_view frag;
+  if (auto h = rest.find('#'); h != std::string_view::npos) {
+    frag = rest.substr(h);
+    rest = rest.substr(0, h);
+  }
+  bool first = true;
+  while (!rest.empty() || first) {
+    const auto amp = rest.find('&');
+    const auto part = rest.substr(0, amp);
+    if (!first) out += '&';
+    first = false;
+    if (auto eq = part.find('='); eq != std::string_view::npos) {
+      out.append(part.substr(0, eq + 1));
+      out += "***";
+    } else {
+      out.append(part);
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  out.append(frag);
+  return out;
+}
+
 authenticator::authenticator(const auth_config& cfg, http_client& client, duration connect_timeout,
                              duration request_timeout)
     : cfg_(cfg), client_(client), connect_timeout_(connect_timeout), request_timeout_(request_timeout) {}
 
 std::string authenticator::redact(std::string_view text) const {
-  std::string tok;
-  if (auto sp = token_header_.find(' '); sp != std::string::npos) tok = token_header_.substr(sp + 1);
-  return stampede::redact(text, {cfg_.client_secret, cfg_.value, token_header_, tok});
+  // Longest first: a whole "Bearer abc" before its bare "abc".
+  auto after_scheme = [](const std::string& v) -> std::string {
+    auto sp = v.find(' ');
+    return sp == std::string::npos ? std::string() : v.substr(sp + 1);
+  };
+  return stampede::redact(text, {cfg_.client_secret, cfg_.value, token_header_,
+                                 after_scheme(cfg_.value), after_scheme(token_header_)});
 }
 
 void authenticator::get(std::function<void(const auth_result&)> cb) {
@@ -74,18 +123,42 @@ void authenticator::fetch() {
   if (!cfg_.scope.empty()) rq.body += "&scope=" + url_encode(cfg_.scope);
   auto self = shared_from_this();
   const auto started = clock::now();  // expiry counts from the request, not the answer
-  const bool queued = client_.submit(std::move(rq), [self, started](http_response resp) {
+  const std::size_t request_bytes = rq.body.size();
+  const bool queued = client_.submit(std::move(rq), [self, started, request_bytes](http_response resp) {
+    if (self->hook_) {
+      const std::string url = safe_url(self->cfg_.token_url);
+      token_exchange ev;
+      ev.url = url;
+      ev.status = resp.status;
+      ev.timed_out = resp.timed_out;
+      ev.cancelled = resp.cancelled;
+      ev.error = resp.error;
+      ev.latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+      ev.request_bytes = request_bytes;
+      ev.response_bytes = resp.body.size();
+      self->hook_(ev);
+    }
     auth_result r;
+    r.http_status = resp.status;
+    r.timed_out = resp.timed_out;
+    r.sent = resp.sent;
+    r.cancelled = resp.cancelled;
+    r.url = safe_url(self->cfg_.token_url);
     if (resp.status < 200 || resp.status > 299) {
-      auto d = decide(resp.status, resp.transport_error(), resp.timed_out);
-      r.retryable = d.retry();
+      exchange_facts f;
+      f.kind = endpoint_kind::token;
+      f.status = resp.status;
+      f.transport_error = resp.transport_error();
+      f.timed_out = resp.timed_out;
+      f.cancelled = resp.cancelled;
+      r.retryable = classify(f).retry();
       if (resp.transport_error()) {
         r.err = auth_errc::token_transport;
-        r.error = "oauth2 token request to " + self->cfg_.token_url + " failed: " + resp.error;
+        r.error = "oauth2 token request to " + r.url + " failed: " + resp.error;
       } else {
         r.err = auth_errc::token_rejected;
         std::string body = resp.body.substr(0, 200);
-        r.error = "oauth2 token request to " + self->cfg_.token_url + " answered HTTP " +
+        r.error = "oauth2 token request to " + r.url + " answered HTTP " +
                   std::to_string(resp.status) + ": " + body +
                   " (check auth.client_id / auth.client_secret / auth.scope)";
       }
@@ -96,7 +169,7 @@ void authenticator::fetch() {
     if (!token || token->empty()) {
       r.err = auth_errc::token_malformed;
       r.retryable = true;
-      r.error = "oauth2 token response from " + self->cfg_.token_url + " has no access_token";
+      r.error = "oauth2 token response from " + r.url + " has no access_token";
       return self->finish_fetch(r);
     }
     std::string type = json_value_at(resp.body, "/token_type").value_or("Bearer");
@@ -118,6 +191,8 @@ void authenticator::fetch() {
     auth_result r;
     r.err = auth_errc::token_transport;
     r.retryable = true;
+    r.cancelled = true;
+    r.url = safe_url(cfg_.token_url);
     r.error = "oauth2 token request not sent: http client stopped";
     finish_fetch(r);
   }

@@ -7,7 +7,11 @@
 //   background once 80% of expires_in has passed (the old token is used
 //   meanwhile), and fetched anew when the cached one expired or when the
 //   caller reports a 401 with `invalidate(value)`. Concurrent get()s while a
-//   fetch runs wait for that one fetch.
+//   fetch runs wait for that one fetch. A failed fetch reports the token
+//   endpoint's status (or transport facts) in auth_result; the caller
+//   classifies it (retry.hpp, endpoint_kind::token) and decides on retries:
+//   the authenticator itself never retries. Every token request is reported
+//   to the hook set with on_token_exchange() (metrics, debug logs).
 // Concurrency: client-thread only: call get()/invalidate() from http_client
 //   completions or timers (the send_driver does). Callbacks run on the
 //   client thread, possibly inline.
@@ -37,11 +41,32 @@ struct auth_result {
   std::string error;                                      // redacted
   bool retryable = false;                                 // transport / 5xx / 429 at the token URL
   std::optional<std::pair<std::string, std::string>> header;  // name, value (secret!)
+  // What the token endpoint did (for the failure table): status 0 = no answer.
+  int http_status = 0;
+  bool timed_out = false;
+  bool sent = false;
+  bool cancelled = false;
+  std::string url;                                        // auth.token_url, safe_url()'d
   bool ok() const { return err == auth_errc::ok; }
+};
+
+/// One token request, for exchange observers: no body, no header, no token.
+struct token_exchange {
+  std::string_view url;           // safe_url(auth.token_url)
+  int status = 0;                 // 0: no answer
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string_view error;         // transport error text
+  std::chrono::microseconds latency{0};
+  std::size_t request_bytes = 0, response_bytes = 0;
 };
 
 /// Replaces every occurrence of each non-empty secret with "***".
 std::string redact(std::string_view text, const std::vector<std::string>& secrets);
+
+/// A URL fit for logs and errors: user:password@ removed, query values
+/// replaced by "***" ("https://u:p@h/x?key=abc" -> "https://h/x?key=***").
+std::string safe_url(std::string_view url);
 
 /// Create with std::make_shared: in-flight token fetches keep it alive.
 class authenticator : public std::enable_shared_from_this<authenticator> {
@@ -59,6 +84,8 @@ public:
   std::uint64_t token_fetches() const { return fetches_; }
   /// Redacts this authenticator's secrets (client secret, static value, token).
   std::string redact(std::string_view text) const;
+  /// Called on the client thread after every token request (set before use).
+  void on_token_exchange(std::function<void(const token_exchange&)> hook) { hook_ = std::move(hook); }
 
 private:
   using clock = std::chrono::steady_clock;
@@ -73,6 +100,7 @@ private:
   bool fetching_ = false;
   std::vector<std::function<void(const auth_result&)>> waiters_;
   std::atomic<std::uint64_t> fetches_{0};
+  std::function<void(const token_exchange&)> hook_;
 };
 
 }  // namespace stampede

@@ -473,7 +473,8 @@ struct reader {
     tc.name = name;
     check_keys(t, p,
                {"base_url", "protocol", "format", "paths", "batch_records", "batch_bytes",
-                "in_flight", "connect_timeout", "request_timeout", "poll_interval",
+                "in_flight", "connect_timeout", "request_timeout", "poll_interval", "poll_timeout",
+                "breaker_failures", "breaker_cooldown",
                 "max_attempts", "retry_backoff_base", "retry_backoff_max", "idempotency_header",
                 "idempotency_field", "auth", "response", "envelope"});
     if (!t.get("base_url")) {
@@ -512,6 +513,9 @@ struct reader {
     dur(t, "connect_timeout", p, tc.connect_timeout, duration{1});
     dur(t, "request_timeout", p, tc.request_timeout, duration{1});
     dur(t, "poll_interval", p, tc.poll_interval, duration{1});
+    dur(t, "poll_timeout", p, tc.poll_timeout, duration{1});
+    integer(t, "breaker_failures", p, tc.breaker_failures, 1, 1000);
+    dur(t, "breaker_cooldown", p, tc.breaker_cooldown, duration{1});
     integer(t, "max_attempts", p, tc.max_attempts, 1, 1000);
     dur(t, "retry_backoff_base", p, tc.retry_backoff_base);
     dur(t, "retry_backoff_max", p, tc.retry_backoff_max);

@@ -129,6 +129,9 @@ struct target_config {
   duration connect_timeout{5000};
   duration request_timeout{30000};
   duration poll_interval{200};          // async: longest wait between polls (starts at 5ms, doubles)
+  duration poll_timeout{600000};        // async: stop polling a still-processing batch after this
+  std::uint32_t breaker_failures = 3;   // consecutive target-level failures that open the breaker
+  duration breaker_cooldown{30000};     // open breaker: wait before one batch probes the target
   std::uint32_t max_attempts = 5;       // then the record is Cancelled
   duration retry_backoff_base{200};
   duration retry_backoff_max{10000};

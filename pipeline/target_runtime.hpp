@@ -8,32 +8,38 @@
 //   failures: while open, batches fail at once with failure_class::circuit_open
 //   and nothing is sent; after `breaker_cooldown` one batch is let through
 //   (half-open): success closes it, failure opens it again.
-// Concurrency: the authenticator and breaker are used on the http_client's
-//   thread; status() may be called from any thread.
+//   Observers (exchange_observer) see every HTTP request of the target, token
+//   requests included, every target-level batch failure and every breaker
+//   transition. An exchange_logger (debug request summaries) is always
+//   registered; add metrics with add_observer(std::make_shared<http_probe>(..)).
+// Concurrency: the authenticator is used on the http_client's thread only;
+//   the breaker, add_observer(), notify*() and status() are thread-safe.
+//   Observers are called on the thread that reports (the client thread).
 // Limitations: one http_client per runtime (the engine may share one client
-//   between targets).
+//   between targets). The runtime must outlive every send_driver batch using it.
 #pragma once
 
 #include "pipeline/config.hpp"
+#include "pipeline/exchange.hpp"
 #include "pipeline/http_client.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace stampede {
 
 class authenticator;
 class circuit_breaker;
 
-enum class breaker_state : std::uint8_t { closed = 0, open = 1, half_open = 2 };
-std::string_view to_string(breaker_state s);  // "closed" | "open" | "half_open"
-
 struct target_runtime_status {
   std::string target;
   breaker_state breaker = breaker_state::closed;
   std::uint32_t consecutive_failures = 0;
   std::string last_failure;          // reason of the last target-level failure ("" = none)
+  duration breaker_retry_in{0};      // open: time until a batch may probe the target
   std::uint64_t token_fetches = 0;
 };
 
@@ -51,11 +57,21 @@ public:
   circuit_breaker& breaker() { return *breaker_; }
   target_runtime_status status() const;
 
+  /// Adds an observer for the rest of the runtime's life.
+  void add_observer(std::shared_ptr<exchange_observer> o);
+  void notify(const exchange_event& e) const;
+  void notify(const target_failure_event& e) const;
+  void notify(const breaker_event& e) const;
+
 private:
+  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> observers() const;
+
   target_config tgt_;
   http_client& client_;
   std::shared_ptr<authenticator> auth_;
   std::unique_ptr<circuit_breaker> breaker_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> observers_;
 };
 
 }  // namespace stampede

@@ -1,0 +1,75 @@
+#include "pipeline/target_runtime.hpp"
+
+#include "pipeline/auth.hpp"
+#include "pipeline/circuit_breaker.hpp"
+#include "pipeline/exchange_log.hpp"
+
+namespace stampede {
+
+target_runtime::target_runtime(const target_config& tgt, http_client& client)
+    : tgt_(tgt), client_(client),
+      auth_(std::make_shared<authenticator>(tgt.auth, client, tgt.connect_timeout, tgt.request_timeout)),
+      breaker_(std::make_unique<circuit_breaker>(tgt.breaker_failures, tgt.breaker_cooldown)),
+      observers_(std::make_shared<const std::vector<std::shared_ptr<exchange_observer>>>(
+          std::vector<std::shared_ptr<exchange_observer>>{std::make_shared<exchange_logger>()})) {
+  // The runtime outlives the authenticator's and the breaker's use (see header).
+  auth_->on_token_exchange([this](const token_exchange& t) {
+    exchange_event e;
+    e.target = tgt_.name;
+    e.kind = exchange_kind::token;
+    e.method = "POST";
+    e.url = t.url;
+    e.status = t.status;
+    e.timed_out = t.timed_out;
+    e.cancelled = t.cancelled;
+    e.error = t.error;
+    e.latency = t.latency;
+    e.request_bytes = t.request_bytes;
+    e.response_bytes = t.response_bytes;
+    notify(e);
+  });
+  breaker_->on_change([this](breaker_state from, breaker_state to, const std::string& reason) {
+    notify(breaker_event{tgt_.name, from, to, reason});
+  });
+}
+
+target_runtime::~target_runtime() = default;
+
+target_runtime_status target_runtime::status() const {
+  target_runtime_status s;
+  s.target = tgt_.name;
+  auto b = breaker_->snapshot();
+  s.breaker = b.state;
+  s.consecutive_failures = b.consecutive_failures;
+  s.last_failure = std::move(b.last_failure);
+  s.breaker_retry_in = b.retry_in;
+  s.token_fetches = auth_->token_fetches();
+  return s;
+}
+
+void target_runtime::add_observer(std::shared_ptr<exchange_observer> o) {
+  if (!o) return;
+  std::lock_guard lk(mu_);
+  auto next = std::make_shared<std::vector<std::shared_ptr<exchange_observer>>>(*observers_);
+  next->push_back(std::move(o));
+  observers_ = std::move(next);
+}
+
+std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> target_runtime::observers() const {
+  std::lock_guard lk(mu_);
+  return observers_;
+}
+
+void target_runtime::notify(const exchange_event& e) const {
+  for (const auto& o : *observers()) o->on_exchange(e);
+}
+
+void target_runtime::notify(const target_failure_event& e) const {
+  for (const auto& o : *observers()) o->on_target_failure(e);
+}
+
+void target_runtime::notify(const breaker_event& e) const {
+  for (const auto& o : *observers()) o->on_breaker(e);
+}
+
+}  // namespace stampede
