@@ -1,6 +1,10 @@
 #include "pipeline/response_map.hpp"
 
+#include "pipeline/json_writer.hpp"
+
 #include <simdjson.h>
+
+#include <deque>
 
 #include <unordered_map>
 
@@ -13,6 +17,13 @@ using simdjson::dom::element_type;
 simdjson::dom::parser& parser() {
   thread_local simdjson::dom::parser p;
   return p;
+}
+
+record_outcome failed(std::string error, bool retryable) {
+  record_outcome o;
+  o.error = std::move(error);
+  o.retryable = retryable;
+  return o;
 }
 
 std::string render(element e) {
@@ -38,6 +49,7 @@ std::optional<std::string> first_error(element result, const std::vector<std::st
 
 record_outcome outcome_of(element result, const response_mapping& m, const std::string& id_ptr) {
   record_outcome o;
+  o.received = cap_received(simdjson::minify(result));
   if (auto err = first_error(result, m.error_fields)) {
     o.ok = false;
     o.error = std::move(*err);
@@ -54,11 +66,19 @@ mapped_response all_malformed(const send_batch& b, std::string why) {
   mapped_response r;
   r.err = map_errc::malformed;
   r.error = "malformed response: " + why;
-  r.outcomes.assign(b.records.size(), record_outcome{false, {}, r.error, true});
+  r.outcomes.assign(b.records.size(), failed(r.error, true));
   return r;
 }
 
 }  // namespace
+
+std::string cap_received(std::string_view text) {
+  if (text.size() <= max_received_bytes) return std::string(text);
+  std::size_t n = max_received_bytes;
+  // Back off UTF-8 continuation bytes (10xxxxxx) so no character is cut.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return std::string(text.substr(0, n));
+}
 
 std::string normalize_pointer(std::string_view field) {
   if (field.empty() || field.front() == '/') return std::string(field);
@@ -96,8 +116,15 @@ mapped_response map_batch_response(std::string_view body, const response_mapping
     }
   } else {
     const std::string key_ptr = normalize_pointer(m.key_field);
+    // A key with invalid UTF-8 went out with U+FFFD in its place (the one
+    // JSON escaper): match what the target echoes, not the raw bytes.
+    std::deque<std::string> sent_keys;
     std::unordered_map<std::string_view, std::vector<std::size_t>> by_key;
-    for (std::size_t i = 0; i < b.records.size(); ++i) by_key[b.records[i].key].push_back(i);
+    for (std::size_t i = 0; i < b.records.size(); ++i) {
+      std::string_view k = b.records[i].key;
+      if (!utf8_valid(k)) k = sent_keys.emplace_back(json_string_value(k));
+      by_key[k].push_back(i);
+    }
     std::unordered_map<std::string_view, std::size_t> used;  // key -> results consumed
     for (element r : arr) {
       auto k = at(r, key_ptr);
@@ -114,7 +141,7 @@ mapped_response map_batch_response(std::string_view body, const response_mapping
   }
   for (std::size_t i = 0; i < b.records.size(); ++i) {
     if (!have[i]) {
-      out.outcomes[i] = record_outcome{false, {}, "no result for key " + b.records[i].key, false};
+      out.outcomes[i] = failed("no result for key " + json_string_value(b.records[i].key), false);
     }
   }
   return out;
@@ -124,12 +151,21 @@ record_outcome map_single_response(std::string_view body, const response_mapping
   bool blank = true;
   for (char c : body)
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') { blank = false; break; }
-  if (blank) return record_outcome{true, {}, {}, false};
+  if (blank) {
+    record_outcome o;
+    o.ok = true;
+    return o;
+  }
   element root;
   auto ec = parser().parse(body.data(), body.size()).get(root);
-  if (ec != simdjson::SUCCESS)
-    return record_outcome{false, {}, std::string("malformed response: ") + simdjson::error_message(ec), true};
-  return outcome_of(root, m, normalize_pointer(m.id_field));
+  if (ec != simdjson::SUCCESS) {
+    record_outcome o = failed(std::string("malformed response: ") + simdjson::error_message(ec), true);
+    o.received = cap_received(body);
+    return o;
+  }
+  auto o = outcome_of(root, m, normalize_pointer(m.id_field));
+  o.received = cap_received(body);
+  return o;
 }
 
 std::optional<std::string> error_text(std::string_view body, const response_mapping& m) {

@@ -7,6 +7,8 @@
 //   first of `mapping.error_fields` that is present and non-null decides that
 //   it failed (its value rendered: strings raw, anything else as compact
 //   JSON); otherwise it succeeded with the id at `mapping.id_field`.
+//   Each outcome's `received` is its result object as compact JSON, capped
+//   at max_received_bytes (cap_received()).
 //   A record without a result gets the error "no result for key <key>".
 //   A body that is not JSON, or has no results array, gives every record the
 //   retryable error "malformed response: ..." and errc::malformed.
@@ -14,7 +16,9 @@
 //   ("id" == "/id").
 // Concurrency: free functions; each thread uses its own parser (thread_local).
 // Limitations: ids and keys that are not strings are compared/rendered as
-//   their compact JSON text (42 -> "42"). Duplicate keys in one batch take
+//   their compact JSON text (42 -> "42"). A record key with invalid UTF-8 is
+//   matched as it was sent (json_string_value(): U+FFFD in place of the bad
+//   bytes), so two keys differing only in invalid bytes are ambiguous. Duplicate keys in one batch take
 //   results of that key in order.
 #pragma once
 
@@ -42,6 +46,7 @@ mapped_response map_batch_response(std::string_view body, const response_mapping
 
 /// One result object for a single-record request (REST, envelope) answered
 /// 2xx. Empty body -> ok without id. Not JSON -> retryable "malformed response".
+/// `received` = the body, capped.
 record_outcome map_single_response(std::string_view body, const response_mapping& m);
 
 /// Text of the first present, non-null error field of an error body, or
@@ -51,6 +56,10 @@ std::optional<std::string> error_text(std::string_view body, const response_mapp
 /// Value at a JSON pointer, rendered like ids (strings raw). nullopt when the
 /// body is not JSON or the pointer is absent or null.
 std::optional<std::string> json_value_at(std::string_view body, std::string_view pointer);
+
+/// The first max_received_bytes of `text`, cut back to a UTF-8 character
+/// boundary (a capped JSON text is no longer valid JSON).
+std::string cap_received(std::string_view text);
 
 /// "id" -> "/id"; "/a/b" and "" unchanged.
 std::string normalize_pointer(std::string_view field);

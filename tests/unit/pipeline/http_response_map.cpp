@@ -166,3 +166,29 @@ TEST_CASE("random and mutated inputs never crash", "[response_map]") {
   CHECK(malformed > 0);
   CHECK(ok > 0);
 }
+
+TEST_CASE("each outcome keeps the record's own result object, capped", "[response_map]") {
+  auto b = batch_of({"a", "b"});
+  response_mapping m;
+  auto r = map_batch_response(
+      R"({"results":[ {"key":"b", "error": {"code":"validation","message":"bad"}},
+                      {"key":"a","id":"7", "extra":[1, 2]} ]})",
+      m, b);
+  REQUIRE(r.err == map_errc::ok);
+  CHECK(r.outcomes[0].received == R"({"key":"a","id":"7","extra":[1,2]})");
+  CHECK(r.outcomes[1].received == R"({"key":"b","error":{"code":"validation","message":"bad"}})");
+
+  auto single = map_single_response(R"({"id":"19-1"})", m);
+  CHECK(single.received == R"({"id":"19-1"})");
+
+  // capped at max_received_bytes, never inside a UTF-8 character
+  std::string big = "{\"id\":\"1\",\"note\":\"";
+  while (big.size() < max_received_bytes - 1) big += 'x';
+  big += "\xC3\xA9\xC3\xA9\"}";  // "éé" straddles the cap
+  auto capped = map_single_response(big, m);
+  REQUIRE(capped.ok);
+  CHECK(capped.received.size() <= max_received_bytes);
+  CHECK(capped.received.size() >= max_received_bytes - 1);
+  CHECK((static_cast<unsigned char>(capped.received.back()) & 0xC0) != 0xC0);  // no dangling lead byte
+  CHECK(cap_received(std::string(10, 'a')) == std::string(10, 'a'));
+}
