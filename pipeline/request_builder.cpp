@@ -57,10 +57,13 @@ std::string_view op_name(record_op op) {
 }
 
 std::string target_url(const target_config& tgt, std::string_view path_template,
-                       std::uint32_t service, std::string_view batch_id,
+                       service_ref service, std::string_view batch_id,
                        std::string_view remote_id) {
   std::string path(path_template);
-  replace_all(path, "{service}", std::to_string(service));
+  const std::string id = std::to_string(service.id);
+  replace_all(path, "{service}", id);
+  if (path.find("{service_name}") != std::string::npos)
+    replace_all(path, "{service_name}", service.name.empty() ? id : url_encode(service.name));
   if (path.find("{batch}") != std::string::npos) replace_all(path, "{batch}", url_encode(batch_id));
   if (path.find("{id}") != std::string::npos) replace_all(path, "{id}", url_encode(remote_id));
   std::string url = tgt.base_url;
@@ -97,7 +100,7 @@ std::string batch_body(const target_config& tgt, const send_batch& b) {
   return out;
 }
 
-std::string envelope_type(const envelope_config& env, record_op op, std::uint32_t service,
+std::string envelope_type(const envelope_config& env, record_op op, service_ref service,
                           std::string_view key) {
   std::string t = op == record_op::create   ? env.type_create
                   : op == record_op::update ? env.type_update
@@ -105,10 +108,14 @@ std::string envelope_type(const envelope_config& env, record_op op, std::uint32_
   // One pass so a key containing "{op}" is not expanded again.
   std::string out;
   out.reserve(t.size() + key.size());
-  const std::string svc = std::to_string(service);
+  const std::string svc = std::to_string(service.id);
   for (std::size_t i = 0; i < t.size();) {
     std::string_view rest = std::string_view(t).substr(i);
     if (rest.starts_with("{service}")) { out += svc; i += 9; }
+    else if (rest.starts_with("{service_name}")) {
+      if (service.name.empty()) out += svc; else out += service.name;
+      i += 14;
+    }
     else if (rest.starts_with("{key}")) { out += key; i += 5; }
     else if (rest.starts_with("{op}")) { out += op_name(op); i += 4; }
     else out.push_back(t[i++]);
@@ -117,7 +124,7 @@ std::string envelope_type(const envelope_config& env, record_op op, std::uint32_
 }
 
 std::string envelope_body(const target_config& tgt, const send_batch& b, const out_record& r,
-                          std::uint32_t service) {
+                          service_ref service) {
   std::string out;
   out.reserve(r.data_len + r.key.size() + 128);
   out += "{\"header\":{\"type\":";
@@ -142,7 +149,7 @@ http_request base_request(const target_config& tgt, std::string method, std::str
   return rq;
 }
 
-http_request batch_request(const target_config& tgt, const send_batch& b, std::uint32_t service) {
+http_request batch_request(const target_config& tgt, const send_batch& b, service_ref service) {
   const auto& path = tgt.protocol == target_protocol::sync_batch ? tgt.paths.sync : tgt.paths.batch;
   auto rq = base_request(tgt, "POST", target_url(tgt, path, service));
   rq.headers.emplace_back("Content-Type", "application/json");
@@ -150,13 +157,13 @@ http_request batch_request(const target_config& tgt, const send_batch& b, std::u
   return rq;
 }
 
-http_request batch_status_request(const target_config& tgt, std::uint32_t service,
+http_request batch_status_request(const target_config& tgt, service_ref service,
                                   std::string_view batch_id) {
   return base_request(tgt, "GET", target_url(tgt, tgt.paths.batch_status, service, batch_id));
 }
 
 http_request rest_request(const target_config& tgt, const send_batch& b, const out_record& r,
-                          std::uint32_t service, rest_errc& err) {
+                          service_ref service, rest_errc& err) {
   err = rest_errc::ok;
   if (r.op == record_op::create) {
     auto rq = base_request(tgt, "POST", target_url(tgt, tgt.paths.record, service));
@@ -180,7 +187,7 @@ http_request rest_request(const target_config& tgt, const send_batch& b, const o
 }
 
 http_request envelope_request(const target_config& tgt, const send_batch& b, const out_record& r,
-                              std::uint32_t service) {
+                              service_ref service) {
   auto rq = base_request(tgt, "POST", target_url(tgt, tgt.paths.message, service));
   rq.headers.emplace_back("Content-Type", "application/json");
   rq.headers.emplace_back("X-Record-Key", url_encode(r.key));

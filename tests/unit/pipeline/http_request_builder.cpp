@@ -147,3 +147,17 @@ TEST_CASE("envelope types and body", "[request_builder]") {
   CHECK(rq.url == "http://127.0.0.1:8787/services/4/messages");
   CHECK(rq.body == envelope_body(t, b, r, 4));
 }
+
+TEST_CASE("{service} is the numeric id, {service_name} the name", "[request_builder]") {
+  auto t = tgt();
+  const service_ref svc{19, "Contribuintes PF"};
+  CHECK(target_url(t, "/svc/{service}/{service_name}/x", svc) ==
+        "http://127.0.0.1:8787/svc/19/Contribuintes%20PF/x");
+  CHECK(target_url(t, "/{service_name}", service_ref{7, "{batch}"}, "b1") ==
+        "http://127.0.0.1:8787/%7Bbatch%7D");  // a name is not expanded again
+  CHECK(target_url(t, "/{service_name}", 7) == "http://127.0.0.1:8787/7");  // id only
+  envelope_config env;
+  env.type_create = "{service_name}.{service}.{op}";
+  CHECK(envelope_type(env, record_op::create, svc, "k") == "Contribuintes PF.19.create");
+  CHECK(envelope_type(env, record_op::create, 19, "k") == "19.19.create");
+}
