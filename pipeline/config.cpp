@@ -368,6 +368,18 @@ struct reader {
       str(*t, "log_level", p, e.log_level);
   }
 
+  void read_journal(const toml::table* t, journal_config& j) {
+    if (!t) return;
+    const std::string p = "journal";
+    check_keys(*t, p, {"payloads", "payload_max_bytes", "max_items"});
+    enumeration<journal_payloads>(*t, "payloads", p, j.payloads,
+                                  {{"none", journal_payloads::none},
+                                   {"failures", journal_payloads::failures},
+                                   {"all", journal_payloads::all}});
+    integer(*t, "payload_max_bytes", p, j.payload_max_bytes, 16, 1 << 20);
+    integer(*t, "max_items", p, j.max_items, 1, 10000);
+  }
+
   void read_metrics(const toml::table* t, metrics_config& m) {
     if (!t) return;
     check_keys(*t, "metrics", {"listen"});
@@ -475,7 +487,8 @@ struct reader {
                {"base_url", "protocol", "format", "paths", "batch_records", "batch_bytes",
                 "in_flight", "connect_timeout", "request_timeout", "poll_interval", "poll_timeout",
                 "breaker_failures", "breaker_cooldown",
-                "max_attempts", "retry_backoff_base", "retry_backoff_max", "idempotency_header",
+                "max_attempts", "request_attempts", "resend_backoff", "resend_backoff_max",
+                "retry_backoff_base", "retry_backoff_max", "idempotency_header",
                 "idempotency_field", "auth", "response", "envelope"});
     if (!t.get("base_url")) {
       missing(&t, p + ".base_url", "the target's base URL",
@@ -516,7 +529,14 @@ struct reader {
     dur(t, "poll_timeout", p, tc.poll_timeout, duration{1});
     integer(t, "breaker_failures", p, tc.breaker_failures, 1, 1000);
     dur(t, "breaker_cooldown", p, tc.breaker_cooldown, duration{1});
-    integer(t, "max_attempts", p, tc.max_attempts, 1, 1000);
+    integer(t, "max_attempts", p, tc.max_attempts, 0, 1000);
+    integer(t, "request_attempts", p, tc.request_attempts, 1, 1000);
+    dur(t, "resend_backoff", p, tc.resend_backoff);
+    dur(t, "resend_backoff_max", p, tc.resend_backoff_max);
+    if (tc.resend_backoff > tc.resend_backoff_max)
+      error(t.get("resend_backoff_max") ? *t.get("resend_backoff_max") : static_cast<const toml::node&>(t),
+            p + ".resend_backoff_max", "is shorter than resend_backoff",
+            "make resend_backoff_max >= resend_backoff");
     dur(t, "retry_backoff_base", p, tc.retry_backoff_base);
     dur(t, "retry_backoff_max", p, tc.retry_backoff_max);
     if (tc.retry_backoff_base > tc.retry_backoff_max)
@@ -572,7 +592,8 @@ struct reader {
   void read_service(const toml::table& t, const std::string& p, service_config& s) {
     s.line = static_cast<int>(t.source().begin.line);
     s.col = static_cast<int>(t.source().begin.column);
-    check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "fields"});
+    check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "resend_schedule",
+                      "fields"});
     if (!t.get("id"))
       missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
     else
@@ -598,6 +619,15 @@ struct reader {
           error(*n, p + ".schedule", "\"" + *v + "\" is not a schedule",
                 "write \"always\", \"every 15m\", \"every 1h offset 10m\" with offset < interval, "
                 "or \"daily 08:00\"");
+      }
+    }
+    if (const toml::node* n = t.get("resend_schedule")) {
+      if (auto v = text(*n, p + ".resend_schedule")) {
+        if (auto sc = parse_schedule(*v); sc && sc->k != schedule::kind::always)
+          s.resend_when = *sc;
+        else
+          error(*n, p + ".resend_schedule", "\"" + *v + "\" is not a resend schedule",
+                "write \"every 1h\", \"every 30m offset 5m\" or \"daily 03:00\" (not \"always\")");
       }
     }
     const toml::node* fn = t.get("fields");
@@ -629,10 +659,11 @@ struct reader {
   config read(const toml::table& root) {
     config c;
     c.file = file;
-    check_keys(root, "", {"source", "state", "engine", "metrics", "targets", "services"});
+    check_keys(root, "", {"source", "state", "engine", "journal", "metrics", "targets", "services"});
     read_source(sub_table(root, "source", ""), c.source);
     read_state(sub_table(root, "state", ""), c.state);
     read_engine(sub_table(root, "engine", ""), c.engine);
+    read_journal(sub_table(root, "journal", ""), c.journal);
     read_metrics(sub_table(root, "metrics", ""), c.metrics);
 
     if (const toml::table* tt = sub_table(root, "targets", "")) {

@@ -72,6 +72,15 @@ struct engine_config {
   std::string log_level = "info";   // trace|debug|info|warn|error
 };
 
+enum class journal_payloads { none, failures, all };
+
+/// The delivery journal behind `stampede log` ([journal]).
+struct journal_config {
+  journal_payloads payloads = journal_payloads::failures;  // which attempts keep sent/received
+  std::uint32_t payload_max_bytes = 4096;  // each of sent / received, per item
+  std::uint32_t max_items = 20;            // log items kept per record (older ones dropped)
+};
+
 struct metrics_config {
   std::string listen;               // "127.0.0.1:9464"; empty disables the exporter
 };
@@ -132,7 +141,11 @@ struct target_config {
   duration poll_timeout{600000};        // async: stop polling a still-processing batch after this
   std::uint32_t breaker_failures = 3;   // consecutive target-level failures that open the breaker
   duration breaker_cooldown{30000};     // open breaker: wait before one batch probes the target
-  std::uint32_t max_attempts = 5;       // then the record is Cancelled
+  std::uint32_t max_attempts = 5;       // deliveries of a record, then Cancelled;
+                                        // 0 = no automatic resend (manual only)
+  std::uint32_t request_attempts = 5;   // tries of one HTTP request (retries included)
+  duration resend_backoff{60000};       // resend queue: first resend after this, doubling...
+  duration resend_backoff_max{3600000}; // ...up to this
   duration retry_backoff_base{200};
   duration retry_backoff_max{10000};
   std::string idempotency_header = "Idempotency-Key"; // per-record REST; "" = off
@@ -168,6 +181,7 @@ struct service_config {
   std::string target;                // a key of [targets]
   std::string key_column;            // record key; default source.recno_column
   schedule when;                     // "schedule" key
+  std::optional<schedule> resend_when; // "resend_schedule": resend every Error record (continuous)
   std::vector<field_mapping> fields;
   int line = 0, col = 0;             // position of this [[services]] table in the file; 0 = none
   std::uint32_t file_index = 0;      // 0-based order among [[services]] in the file (key paths)
@@ -178,6 +192,7 @@ struct config {
   source_config source;
   state_config state;
   engine_config engine;
+  journal_config journal;
   metrics_config metrics;
   std::map<std::string, target_config> targets;
   std::vector<service_config> services;  // sorted by id

@@ -44,6 +44,19 @@ ledger_entry entry_of(const out_record& rec, std::int64_t now_ms) {
 
 } // namespace
 
+reconcile_policy policy_for(const target_config& tgt, const journal_config& journal) {
+  reconcile_policy p;
+  p.max_attempts = tgt.max_attempts;
+  p.resend_backoff_ms = tgt.resend_backoff.count();
+  p.resend_backoff_max_ms = tgt.resend_backoff_max.count();
+  p.payloads = journal.payloads == journal_payloads::none       ? payload_retention::none
+               : journal.payloads == journal_payloads::all      ? payload_retention::all
+                                                                : payload_retention::failures;
+  p.payload_max_bytes = journal.payload_max_bytes;
+  p.max_items = std::max<std::uint32_t>(1, journal.max_items);
+  return p;
+}
+
 std::int64_t resend_delay_ms(const reconcile_policy& p, std::uint32_t attempts) {
   std::int64_t d = std::max<std::int64_t>(0, p.resend_backoff_ms);
   for (std::uint32_t i = 1; i < attempts && d < p.resend_backoff_max_ms; ++i)
@@ -217,16 +230,14 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
     e.last_stamp = prior.last_stamp;
     e.batch_id.clear();
   }
-  if (!b.detached) {
-    auto& p = pages_[b.page_seq];
-    p.parts = std::max<std::uint32_t>(1, b.parts);
-    ++p.done;
-    p.failed = p.failed || r.target.has_value();
-    p.end = b.page_end;
-    if (p.done == p.parts)
-      ++settled_;
-    advance_checkpoint();
-  }
+  auto& p = pages_[b.page_seq];
+  p.parts = std::max<std::uint32_t>(1, b.parts);
+  ++p.done;
+  p.failed = p.failed || r.target.has_value();
+  p.end = b.page_end;
+  if (p.done == p.parts)
+    ++settled_;
+  advance_checkpoint();
   return c;
 }
 

@@ -23,12 +23,14 @@
 //   moves over the contiguous prefix of complete, not failed pages only
 //   (page seq 0, 1, 2, ...), and never backwards (lookback re-reads pages
 //   behind it). `detached` batches (resends, replays, resumed async batches)
-//   are not pages. The caller applies changes + state() in one WriteBatch.
+//   come with an empty page_end: they count as pages for flushes but never
+//   move the checkpoint. The caller applies changes + state() in one WriteBatch.
 // Concurrency: single-threaded (owned by the reconciler actor).
 // Limitations: page sequence numbers restart at 0 every cycle; call
 //   `begin_cycle()` before the first batch of a cycle.
 #pragma once
 
+#include "pipeline/config.hpp"
 #include "pipeline/record.hpp"
 #include "storage/ledger.hpp"
 
@@ -66,6 +68,9 @@ struct reconcile_policy {
   std::size_t payload_max_bytes = 4096;  // each of sent / received
   std::uint32_t max_items = 20;          // log items kept per record (>= 1)
 };
+
+/// The policy of a service's target and the [journal] settings.
+reconcile_policy policy_for(const target_config& tgt, const journal_config& journal);
 
 /// Delay before the resend of a record that failed `attempts` times.
 std::int64_t resend_delay_ms(const reconcile_policy& p, std::uint32_t attempts);

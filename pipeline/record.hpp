@@ -25,6 +25,8 @@ namespace stampede {
 enum class record_op : std::uint8_t { create, update, del };
 std::string_view to_string(record_op op);  // "create" | "update" | "delete"
 
+struct send_batch;
+
 /// Keyset position: strictly-after semantics on (stamp, recno).
 struct keyset_pos {
   std::string stamp;        // "YYYY-MM-DD HH:MM:SS.fff" UTC, sorts as text
@@ -55,9 +57,15 @@ struct row_page {
   std::vector<row_meta> rows;
   keyset_pos end;                        // position of the last row of the page
   bool last = false;                     // no more rows below the upper bound
-  /// Not part of the keyset walk (resend by key, replay of a stamp range):
-  /// its batches are `detached` and never move the checkpoint.
+  /// Not part of the keyset walk (resend by key, replay of a stamp range, a
+  /// resumed async batch): `end` is empty and its batches are `detached`.
   bool detached = false;
+  /// Resend keys whose row is no longer in the source (read_by_keys found
+  /// none), with their ledger entries: they become record errors.
+  std::vector<std::pair<std::string, std::optional<ledger_entry>>> gone;
+  /// An async batch submitted by an earlier cycle (resume_batch_id set):
+  /// the transformer hands it to the sender as it is (the page has no rows).
+  std::shared_ptr<send_batch> resume;
   bool force = false;                    // replay: send even rows whose content did not change
   std::uint32_t generation = 0;          // replay: idempotency-key generation at least this
 
@@ -109,9 +117,9 @@ struct send_batch {
   std::uint32_t skipped_unchanged = 0;   // rows of this page whose content hash matched
   std::uint32_t skipped_deleted = 0;     // deletes of records never delivered
   std::vector<record_error> record_errors;
-  /// Not a page of this cycle's keyset walk (a resend, a replay, or an async
-  /// batch submitted by an earlier cycle): the reconciler does not track it
-  /// for the checkpoint (page_seq, part, parts and page_end are ignored).
+  /// Not from this cycle's keyset walk: a resend, a replay, or an async batch
+  /// submitted by an earlier cycle. Its page has an empty page_end, so it
+  /// never moves the checkpoint (it is still a page: flushes wait for it).
   bool detached = false;
   /// Async batch submitted by an earlier cycle: poll this id, do not submit.
   std::string resume_batch_id;

@@ -469,6 +469,17 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
   if (page.service != service_)
     throw std::invalid_argument(service_label_ + ": got a page of service " +
                                 std::to_string(page.service));
+  if (page.resume) {
+    // An async batch of an earlier cycle: polled as it is, a page of its own.
+    auto b = page.resume;
+    b->service = service_;
+    b->page_seq = page.seq;
+    b->part = 0;
+    b->parts = 1;
+    b->page_end = keyset_pos{};
+    b->detached = true;
+    return {b};
+  }
   const std::size_t ncol = columns_.size();
   if (!page.columns || *page.columns != columns_)
     throw std::invalid_argument(service_label_ +
@@ -492,6 +503,9 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     return batches.back().get();
   };
   send_batch* cur = open_batch(nrows);
+  for (const auto& [key, prior] : page.gone)
+    cur->record_errors.emplace_back(
+        key, service_label_ + ": the row is no longer in the source (a resend by key found none)", prior);
 
   std::vector<char> scratch(fixed_bound_ + 1024);
   std::string id_bytes;

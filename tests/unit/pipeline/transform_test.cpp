@@ -403,3 +403,66 @@ TEST_CASE("transformer: all-constant mapping and every output parses as JSON", "
   simdjson::padded_string ps(expect);
   CHECK(p.parse(ps).error() == simdjson::SUCCESS);
 }
+
+TEST_CASE("transformer: resend, replay and resumed pages", "[transform][resend]") {
+  transformer tr(svc_with({fcol("a", "A")}), tgt_with(), src_at());
+  const std::uint64_t h = content_hash(R"({"a":"x"})", false);
+  using st = record_status;
+
+  SECTION("a record awaiting an async result is not sent again; a changed one is") {
+    auto waiting = prior(h, st::pending, "", 0);
+    waiting.batch_id = "b-1";
+    auto out = tr.run(make_page(7, tr.columns(), {{"K", {"x"}, false, waiting}}));
+    REQUIRE(out[0]->records.empty());
+    REQUIRE(out[0]->skipped_unchanged == 1);
+    out = tr.run(make_page(7, tr.columns(), {{"K", {"y"}, false, waiting}}));
+    REQUIRE(out[0]->records.size() == 1);
+  }
+  SECTION("a replay sends unchanged records with the replay's key generation") {
+    auto page = make_page(7, tr.columns(), {{"K", {"x"}, false, prior(h, st::success, "R1", 0)}});
+    page.force = true;
+    page.generation = 3;
+    page.detached = true;
+    auto out = tr.run(page);
+    REQUIRE(out[0]->records.size() == 1);
+    const auto& r = out[0]->records[0];
+    REQUIRE(r.op == record_op::update);
+    REQUIRE(r.generation == 3);
+    REQUIRE(r.idempotency_key == idempotency_key(7, "K", h, record_op::update, 3));
+    REQUIRE(r.idempotency_key != idempotency_key(7, "K", h, record_op::update));
+    REQUIRE(out[0]->detached);
+  }
+  SECTION("a manual resend's generation from the ledger changes the key; history is carried") {
+    auto p = prior(h, st::pending, "R1", 0);
+    p.generation = 2;
+    p.items = 4;
+    p.created_ms = 123;
+    auto out = tr.run(make_page(7, tr.columns(), {{"K", {"x"}, false, p}}));
+    const auto& r = out[0]->records.at(0);
+    REQUIRE(r.generation == 2);
+    REQUIRE(r.items == 4);
+    REQUIRE(r.created_ms == 123);
+    REQUIRE(r.idempotency_key == idempotency_key(7, "K", h, record_op::update, 2));
+  }
+  SECTION("keys whose row is gone become record errors; a resumed batch passes through") {
+    auto page = make_page(7, tr.columns(), {});
+    page.gone.emplace_back("G", prior(h, st::error, "", 0, 2));
+    auto out = tr.run(page);
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0]->record_errors.size() == 1);
+    REQUIRE(out[0]->record_errors[0].message.find("no longer in the source") != std::string::npos);
+
+    row_page resumed;
+    resumed.service = 7;
+    resumed.seq = 4;
+    resumed.resume = std::make_shared<send_batch>();
+    resumed.resume->resume_batch_id = "b-9";
+    resumed.resume->records.resize(2);
+    out = tr.run(resumed);
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0] == resumed.resume);
+    REQUIRE(out[0]->page_seq == 4);
+    REQUIRE(out[0]->page_end.stamp.empty());
+    REQUIRE(out[0]->detached);
+  }
+}
