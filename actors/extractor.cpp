@@ -1,4 +1,5 @@
 #include "actors/extractor.hpp"
+#include "pipeline/schedule.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -60,6 +61,8 @@ void read_one(self_ptr self) {
   st.rows_read += page->rows.size();
   if (st.cfg.probe)
     st.cfg.probe->rows_read(page->rows.size());
+  if (st.cfg.probe)  // stampede_extractor_lag_seconds (docs/metrics.md)
+    st.cfg.probe->extracted_to(stamp_to_unix_ms(page->last ? st.query.upper : page->end.stamp));
   st.query.after = page->end;
   if (page->last)
     st.finished = true;
@@ -107,6 +110,9 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
         st.query.key_column = svc.key_column.empty() ? src_cfg.recno_column : svc.key_column;
         st.query.limit = src_cfg.page_size;
         st.query.upper = stamp_add(st.src->now_stamp(), -src_cfg.safety_delay);
+        if (st.cfg.probe)
+          st.cfg.probe->cycle_start(stamp_to_unix_ms(st.query.upper) + src_cfg.safety_delay.count(),
+                                    stamp_to_unix_ms(st.cfg.start.checkpoint_stamp));
         st.query.after = keyset_pos{st.cfg.start.checkpoint_stamp, st.cfg.start.checkpoint_recno};
         if (!st.cfg.initial_load && !st.query.after.stamp.empty())
           st.query.after = keyset_pos{stamp_add(st.query.after.stamp, -src_cfg.lookback), 0};

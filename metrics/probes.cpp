@@ -2,6 +2,9 @@
 // once (prometheus-cpp refuses the same name with a different help).
 #include "metrics/probes.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -66,6 +69,29 @@ extractor_probe::extractor_probe(metrics_registry& r, std::uint32_t service) {
 void extractor_probe::rows_read(std::uint64_t n) { rows_->Increment(as_double(n)); }
 void extractor_probe::page_read(double seconds) { page_seconds_->Observe(seconds); }
 void extractor_probe::lag(double seconds) { lag_->Set(seconds); }
+
+namespace {
+std::int64_t system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+} // namespace
+
+void extractor_probe::cycle_start(std::int64_t source_clock_ms, std::int64_t checkpoint_ms) {
+  if (source_clock_ms < 0) return;
+  lag_base_->skew_ms = source_clock_ms - system_ms();
+  lag_base_->checkpoint_ms = checkpoint_ms;
+  lag_base_->started = true;
+  if (checkpoint_ms >= 0) lag(static_cast<double>(std::max<std::int64_t>(0, source_clock_ms - checkpoint_ms)) / 1000.0);
+}
+
+void extractor_probe::extracted_to(std::int64_t stamp_ms) {
+  if (stamp_ms < 0 || !lag_base_->started) return;
+  const std::int64_t at = std::max(stamp_ms, lag_base_->checkpoint_ms.load());
+  const std::int64_t now = system_ms() + lag_base_->skew_ms.load();
+  lag(static_cast<double>(std::max<std::int64_t>(0, now - at)) / 1000.0);
+}
 
 // ---- transform ---------------------------------------------------------------
 

@@ -38,11 +38,25 @@ public:
   void rows_read(std::uint64_t n);
   void page_read(double seconds);   // duration of one keyset page query
   void lag(double seconds);         // source clock - stamp of the newest row read
+  /// Cycle start: the source clock and the checkpoint (unix ms; -1 = none)
+  /// the cycle starts from; sets lag = clock - checkpoint when there is one.
+  void cycle_start(std::int64_t source_clock_ms, std::int64_t checkpoint_ms);
+  /// Extraction has read everything up to `stamp_ms` (newest row read, or the
+  /// cycle's upper bound after the last page): lag = source clock now (the
+  /// clock at cycle_start + time since) - max(stamp_ms, checkpoint), >= 0.
+  /// Ignored before cycle_start or for a negative (unparsable) stamp.
+  void extracted_to(std::int64_t stamp_ms);
 
 private:
   prometheus::Counter* rows_;
   prometheus::Histogram* page_seconds_;
   prometheus::Gauge* lag_;
+  struct lag_base {
+    std::atomic<std::int64_t> skew_ms{0};        // source clock - system clock
+    std::atomic<std::int64_t> checkpoint_ms{-1};
+    std::atomic<bool> started{false};
+  };
+  std::unique_ptr<lag_base> lag_base_ = std::make_unique<lag_base>();  // movable probe
 };
 
 /// Mapping rows to JSON.
