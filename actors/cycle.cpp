@@ -1,229 +1,261 @@
 #include "actors/cycle.hpp"
 
-#include "actors/extractor.hpp"
-#include "actors/reconciler.hpp"
-#include "actors/sender.hpp"
-#include "actors/transformer.hpp"
-#include "pipeline/send_driver.hpp"
+#include "actors/pipeline.hpp"
 #include "pipeline/transform.hpp"
 
 #include <caf/all.hpp>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
 
 namespace stampede {
 
 namespace {
 
-std::uint64_t get_u64(const caf::settings& s, const char* key) {
-  return caf::get_or(s, key, std::uint64_t{0});
+using clock = std::chrono::steady_clock;
+
+/// What the driver reported, shared with its callbacks.
+struct driver_sync {
+  std::mutex mx;
+  std::condition_variable cv;
+  bool extracted = false;
+  bool finished = false;              // flushed or failed
+  extractor_status ex;
+  cycle_summary summary;
+  bool flushed = false;
+  caf::error err;
+};
+
+std::shared_ptr<const driver_observer> observe(const std::shared_ptr<driver_sync>& sy) {
+  auto obs = std::make_shared<driver_observer>();
+  obs->extracted = [sy](const extractor_status& s) {
+    std::lock_guard<std::mutex> lk(sy->mx);
+    sy->extracted = true;
+    sy->ex = s;
+  };
+  obs->flushed = [sy](const cycle_summary& s) {
+    {
+      std::lock_guard<std::mutex> lk(sy->mx);
+      sy->summary = s;
+      sy->flushed = true;
+      sy->finished = true;
+    }
+    sy->cv.notify_all();
+  };
+  obs->failed = [sy](const caf::error& e, bool) {
+    {
+      std::lock_guard<std::mutex> lk(sy->mx);
+      sy->err = e;
+      sy->finished = true;
+    }
+    sy->cv.notify_all();
+  };
+  return obs;
+}
+
+/// One stage's status, or nullopt when it does not answer within `limit`.
+template <class T, class Handle>
+std::optional<T> status_of(caf::scoped_actor& self, const Handle& h,
+                           std::chrono::milliseconds limit) {
+  std::optional<T> out;
+  self->request(h, std::max(limit, std::chrono::milliseconds(1)), status_atom::value)
+    .receive(
+      [&](actor_status& s) {
+        if (const T* t = s.as<T>())
+          out = *t;
+      },
+      [](caf::error&) {});
+  return out;
+}
+
+cycle_result fail(cycle_result res, errc code, std::string what) {
+  res.ok = false;
+  res.code = code;
+  res.error = std::move(what);
+  return res;
 }
 
 } // namespace
 
 cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_config& svc,
-                       state_store& store, http_client& client, const cycle_options& opts) {
-  using clock = std::chrono::steady_clock;
+                       state_store& store, batch_starter start_batch, const cycle_options& opts) {
   const auto t0 = clock::now();
   cycle_result res;
   res.service = svc.id;
+  auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
   service_state start;
   try {
     start = store.load_state(svc.id);
   } catch (const std::exception& e) {
-    res.error = e.what();
-    return res;
+    return fail(res, errc::store_failed,
+                fmt::format("service {}: loading its state: {}", svc.id, e.what()));
   }
   res.initial_load = !start.initial_load_complete;
+  res.checkpoint_stamp = start.checkpoint_stamp;
+  res.checkpoint_recno = start.checkpoint_recno;
+  res.records = start.counts;
+  res.initial_load_complete = start.initial_load_complete;
   if (opts.initial_load_only && !res.initial_load) {
     res.ok = true;
-    res.initial_load_complete = true;
-    res.checkpoint_stamp = start.checkpoint_stamp;
-    res.checkpoint_recno = start.checkpoint_recno;
+    res.skipped = true;
     return res;
   }
-  const auto& tgt = cfg.target_of(svc);
-  std::shared_ptr<const transformer> tf;
+  pipeline_params pp;
+  pp.cfg = &cfg;
+  pp.service = &svc;
+  pp.store = &store;
+  pp.start = start;
+  pp.initial_load = res.initial_load;
+  pp.start_batch = std::move(start_batch);
+  pp.metrics = opts.metrics;
+  pp.detached = opts.detached;
   try {
-    tf = std::make_shared<const transformer>(svc, tgt, cfg.source);
-  } catch (const std::exception& e) {
-    res.error = e.what();
-    return res;
-  }
-  auto driver = std::make_shared<send_driver>(tgt, client, svc.id);
-  const auto window = std::max<std::uint32_t>(1, cfg.engine.queue_batches);
-
-  reconciler_config rcfg;
-  rcfg.store = &store;
-  rcfg.service = svc.id;
-  rcfg.start = start;
-  rcfg.max_attempts = tgt.max_attempts;
-  if (opts.metrics)
-    rcfg.probe = std::make_shared<reconcile_probe>(*opts.metrics, svc.id);
-  auto rec = sys.spawn<caf::detached>(reconciler_fn, std::move(rcfg));
-  sender_config scfg;
-  scfg.start = [driver](batch_ptr b, std::function<void(batch_result)> done) {
-    driver->send(std::move(b), std::move(done));
-  };
-  scfg.reconciler = rec;
-  scfg.in_flight = std::max<std::uint32_t>(1, tgt.in_flight);
-  if (opts.metrics)
-    scfg.probe = std::make_shared<sender_probe>(*opts.metrics, svc.id);
-  auto snd = sys.spawn(sender_fn, std::move(scfg));
-  std::vector<transformer_actor> tfs;
-  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, cfg.engine.transformers); ++i)
-    tfs.push_back(sys.spawn(
-      transformer_fn,
-      transformer_actor_config{tf, snd, window,
-                               opts.metrics ? std::make_shared<transform_probe>(*opts.metrics, svc.id)
-                                            : nullptr}));
-  extractor_config ecfg;
-  ecfg.cfg = &cfg;
-  ecfg.service = &svc;
-  ecfg.columns = tf->columns();
-  ecfg.transformers = tfs;
-  ecfg.store = &store;
-  ecfg.start = start;
-  ecfg.initial_load = res.initial_load;
-  // A first initial load has nothing in the ledger: every lookup would miss.
-  if (res.initial_load && start.checkpoint_stamp.empty()) {
-    bool any = false;
-    store.scan(svc.id, [&](std::string_view, const ledger_entry&) {
-      any = true;
-      return false;
-    });
-    ecfg.ledger_empty = !any;
-  }
-  ecfg.window = window;
-  if (opts.metrics)
-    ecfg.probe = std::make_shared<extractor_probe>(*opts.metrics, svc.id);
-  auto ex = opts.extractor_detached ? sys.spawn<caf::detached>(extractor, ecfg)
-                                    : sys.spawn(extractor, ecfg);
-
-  // Monitor: progress samples and stop forwarding.
-  std::mutex mx;
-  std::condition_variable cv;
-  bool finished = false;
-  std::atomic<bool> stop_sent{false};
-  std::thread monitor([&] {
-    caf::scoped_actor self{sys};
-    auto sample = [&](bool done) {
-      cycle_progress p;
-      p.service = svc.id;
-      p.initial_load = res.initial_load;
-      p.done = done;
-      p.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-      self->request(ex, std::chrono::seconds(1), status_atom::value)
-        .receive([&](caf::settings& s) {
-                   p.rows_read = get_u64(s, "rows_read");
-                   p.rows_expected = get_u64(s, "rows_expected");
-                 },
-                 [](caf::error&) {});
-      self->request(snd, std::chrono::seconds(1), status_atom::value)
-        .receive([&](caf::settings& s) {
-                   p.records_sent = get_u64(s, "records");
-                   p.in_flight = get_u64(s, "in_flight");
-                 },
-                 [](caf::error&) {});
-      if (opts.on_progress)
-        opts.on_progress(p);
-    };
-    std::unique_lock<std::mutex> lk(mx);
-    while (!finished) {
-      cv.wait_for(lk, std::chrono::milliseconds(250));
-      if (finished)
-        break;
-      if (opts.stop && opts.stop->load() && !stop_sent.exchange(true))
-        caf::anon_send(ex, stop_atom::value);
-      lk.unlock();
-      if (opts.on_progress)
-        sample(false);
-      lk.lock();
+    pp.tf = std::make_shared<const transformer>(svc, cfg.target_of(svc), cfg.source);
+    // A first initial load has nothing in the ledger: every lookup would miss.
+    if (res.initial_load && start.checkpoint_stamp.empty()) {
+      bool any = false;
+      store.scan(svc.id, [&](std::string_view, const ledger_entry&) {
+        any = true;
+        return false;
+      });
+      pp.ledger_empty = !any;
     }
-  });
+  } catch (const store_error& e) {
+    return fail(res, errc::store_failed, fmt::format("service {}: {}", svc.id, e.what()));
+  } catch (const std::exception& e) {
+    return fail(res, errc::transform_failed, e.what());
+  }
+
+  const auto p = spawn_pipeline(sys, pp);
+  auto sy = std::make_shared<driver_sync>();
+  auto drv = spawn_driver(sys, p, res.initial_load, observe(sy));
 
   caf::scoped_actor self{sys};
-  std::uint64_t pages = 0;
-  bool extracted = false;
-  self->request(ex, caf::infinite, run_atom::value)
-    .receive([&](std::uint64_t n) { pages = n; extracted = true; },
-             [&](caf::error& err) { res.error = sys.render(err); });
-  // Extraction is over: its counts are final. A stop that arrived after the
-  // last page does not make the cycle partial.
-  bool stopped_early = false;
-  self->request(ex, std::chrono::seconds(5), status_atom::value)
-    .receive(
-      [&](caf::settings& s) {
-        stopped_early = extracted && caf::get_or(s, "stopped", false);
-        res.rows_read = get_u64(s, "rows_read");
-      },
-      [](caf::error&) {});
-  res.stopped = stopped_early;
-  if (extracted) {
-    // Drain: everything read must become durable. Bounded after a stop.
-    auto deadline = clock::now() + cfg.engine.drain_timeout;
-    bool waiting = true;
-    while (waiting) {
-      self->request(rec, std::chrono::seconds(1), flush_atom::value, pages,
-                    res.initial_load && !stopped_early)
-        .receive(
-          [&](caf::settings& s) {
-            waiting = false;
-            res.ok = true;
-            res.counts.created = get_u64(s, "created");
-            res.counts.updated = get_u64(s, "updated");
-            res.counts.deleted = get_u64(s, "deleted");
-            res.counts.failed = get_u64(s, "failed");
-            res.counts.cancelled = get_u64(s, "cancelled");
-            res.counts.unchanged = get_u64(s, "unchanged");
-            res.counts.skipped_deletes = get_u64(s, "skipped_deletes");
-            res.counts.pages = get_u64(s, "pages");
-            res.counts.batches = get_u64(s, "batches");
-            res.checkpoint_stamp = caf::get_or(s, "checkpoint_stamp", std::string{});
-            res.checkpoint_recno =
-              static_cast<std::int64_t>(caf::get_or(s, "checkpoint_recno", std::int64_t{0}));
-            res.initial_load_complete = caf::get_or(s, "initial_load_complete", false);
-          },
-          [&](caf::error& err) {
-            if (err != caf::sec::request_timeout) {
-              res.error = sys.render(err);
-              waiting = false;
-            } else if (opts.stop && opts.stop->load() && clock::now() > deadline) {
-              res.error = "drain timed out: records still in flight will be re-read and "
-                          "resent by the next run (idempotency keys make that harmless)";
-              waiting = false;
-            }
-          });
+  const auto drain_timeout = cfg.engine.drain_timeout;
+  auto left_ms = [&] {
+    return opts.stop ? opts.stop->drain_left_ms(drain_timeout) : std::int64_t{INT64_MAX / 2};
+  };
+  // Status requests never outlast the drain deadline (nor a second).
+  auto ask_limit = [&] {
+    return std::chrono::milliseconds(std::clamp<std::int64_t>(left_ms(), 1, 1000));
+  };
+  bool stop_sent = false;
+  bool timed_out = false;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(sy->mx);
+      sy->cv.wait_for(lk, opts.tick, [&] { return sy->finished; });
+      if (sy->finished)
+        break;
+    }
+    if (opts.stop && opts.stop->requested()) {
+      if (!stop_sent) {
+        caf::anon_send(p.ex, stop_atom::value);
+        stop_sent = true;
+      }
+      if (left_ms() <= 0) {
+        timed_out = true;
+        break;
+      }
+    }
+    if (opts.on_progress) {
+      cycle_progress pr;
+      pr.service = svc.id;
+      pr.initial_load = res.initial_load;
+      pr.seconds = elapsed();
+      if (auto e = status_of<extractor_status>(self, p.ex, ask_limit())) {
+        pr.rows_read = e->rows_read;
+        pr.rows_expected = e->rows_expected;
+      }
+      if (auto s = status_of<sender_status>(self, p.snd, ask_limit())) {
+        pr.records_sent = s->records;
+        pr.in_flight = s->in_flight;
+      }
+      opts.on_progress(pr);
     }
   }
+
+  bool extracted = false, flushed = false;
+  extractor_status ex;
+  cycle_summary sum;
+  caf::error err;
   {
-    std::lock_guard<std::mutex> lk(mx);
-    finished = true;
+    std::lock_guard<std::mutex> lk(sy->mx);
+    extracted = sy->extracted;
+    flushed = sy->flushed;
+    ex = sy->ex;
+    sum = sy->summary;
+    err = sy->err;
   }
-  cv.notify_all();
-  monitor.join();
+  if (!extracted) {  // stopped or failed before the last page was accepted
+    if (auto e = status_of<extractor_status>(self, p.ex, std::chrono::milliseconds(200)))
+      ex = *e;
+  }
+  res.rows_read = ex.rows_read;
+  // A stop that arrived after the last page does not make the cycle partial.
+  res.stopped = ex.stopped;
+  if (flushed) {
+    res.ok = true;
+    res.counts = sum.counts;
+    res.checkpoint_stamp = sum.checkpoint_stamp;
+    res.checkpoint_recno = sum.checkpoint_recno;
+    res.initial_load_complete = sum.initial_load_complete || start.initial_load_complete;
+    res.records = sum.records;
+    if (sum.counts.target_failures > 0) {
+      res.ok = false;
+      res.code = errc::target_failed;
+      res.error = fmt::format(
+        "service {}: {} batch(es) failed at the target: {} (their records are untouched; the "
+        "next cycle tries again)",
+        svc.id, sum.counts.target_failures,
+        sum.counts.target_error.empty() ? "no cause reported" : sum.counts.target_error);
+    }
+  } else if (timed_out) {
+    auto& l = res.left;
+    if (auto s = status_of<sender_status>(self, p.snd, std::chrono::milliseconds(200))) {
+      l.batches_in_flight = s->in_flight;
+      l.records_in_flight = s->in_flight_records;
+      l.batches_waiting = s->waiting;
+    }
+    if (auto r = status_of<reconciler_status>(self, p.rec, std::chrono::milliseconds(200)))
+      l.pages_unfinished = ex.pages > r->settled_pages ? ex.pages - r->settled_pages : 0;
+    res.code = errc::drain_timeout;
+    res.error = fmt::format(
+      "service {}: drain timed out after engine.drain_timeout = {:.1f}s: {} batch(es) "
+      "({} records) still at the target, {} batch(es) not yet sent, {} page(s) not yet durable; "
+      "the next run re-reads and resends them (idempotency keys make that harmless)",
+      svc.id, drain_timeout.count() / 1000.0, l.batches_in_flight, l.records_in_flight,
+      l.batches_waiting, l.pages_unfinished);
+  } else {
+    res.code = errc_of(err).value_or(errc::internal);
+    res.error = render(err);
+    if (!errc_of(err)) {
+      // CAF's own error (a stage died): the reconciler knows the real cause.
+      if (auto r = status_of<reconciler_status>(self, p.rec, std::chrono::milliseconds(200));
+          r && !r->error.empty()) {
+        res.code = errc::store_failed;
+        res.error = r->error;
+      }
+    }
+  }
+
+  caf::anon_send_exit(drv, caf::exit_reason::user_shutdown);
+  p.exit_all(caf::exit_reason::user_shutdown);
+  self->wait_for(p.ex, p.snd, p.rec);
   if (opts.on_progress) {
-    cycle_progress p;
-    p.service = svc.id;
-    p.initial_load = res.initial_load;
-    p.done = true;
-    p.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-    p.records_sent = res.counts.sent();
-    p.rows_read = res.rows_read;
-    opts.on_progress(p);
+    cycle_progress pr;
+    pr.service = svc.id;
+    pr.initial_load = res.initial_load;
+    pr.done = true;
+    pr.seconds = elapsed();
+    pr.records_sent = res.counts.sent();
+    pr.rows_read = res.rows_read;
+    opts.on_progress(pr);
   }
-  for (auto& t : tfs)
-    self->send_exit(t, caf::exit_reason::user_shutdown);
-  self->send_exit(ex, caf::exit_reason::user_shutdown);
-  self->send_exit(snd, caf::exit_reason::user_shutdown);
-  self->send_exit(rec, caf::exit_reason::user_shutdown);
-  self->wait_for(ex, snd, rec);
-  if (res.ok && !res.initial_load_complete)
-    res.initial_load_complete = start.initial_load_complete;
-  res.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  res.seconds = elapsed();
   return res;
 }
 

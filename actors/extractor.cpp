@@ -1,4 +1,6 @@
 #include "actors/extractor.hpp"
+
+#include "actors/errc.hpp"
 #include "pipeline/schedule.hpp"
 
 #include <chrono>
@@ -18,6 +20,20 @@ std::string extractor_config::validate() const {
   return {};
 }
 
+extractor_status extractor_state::status() const {
+  extractor_status s;
+  s.rows_read = rows_read;
+  s.rows_expected = rows_expected;
+  s.pages = next_seq;
+  s.outstanding = outstanding;
+  s.max_outstanding = max_outstanding;
+  s.finished = finished;
+  s.stopped = stopped;
+  s.upper = query.upper;
+  s.error = error;
+  return s;
+}
+
 namespace {
 
 using self_ptr = extractor_actor::stateful_pointer<extractor_state>;
@@ -25,7 +41,7 @@ using self_ptr = extractor_actor::stateful_pointer<extractor_state>;
 void maybe_finish(self_ptr self) {
   auto& st = self->state;
   if (st.finished && st.outstanding == 0 && st.done.pending())
-    st.done.deliver(st.next_seq);
+    st.done.deliver(st.status());
 }
 
 void read_one(self_ptr self) {
@@ -55,7 +71,7 @@ void read_one(self_ptr self) {
                            st.cfg.service->table, e.what());
     st.finished = true;
     if (st.done.pending())
-      st.done.deliver(caf::make_error(caf::sec::runtime_error, st.error));
+      st.done.deliver(make_error(errc::source_failed, st.error));
     return;
   }
   st.rows_read += page->rows.size();
@@ -81,10 +97,10 @@ void read_one(self_ptr self) {
       [=](caf::error& err) {
         auto& s = self->state;
         s.error = fmt::format("service {}: transformer failed: {}", s.cfg.service->id,
-                              self->system().render(err));
+                              render(err));
         s.finished = true;
         if (s.done.pending())
-          s.done.deliver(err);
+          s.done.deliver(errc_of(err) ? err : make_error(errc::internal, s.error));
       });
 }
 
@@ -94,13 +110,13 @@ extractor_actor::behavior_type
 extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_config cfg) {
   self->state.cfg = std::move(cfg);
   return {
-    [=](run_atom) -> caf::result<std::uint64_t> {
+    [=](run_atom) -> caf::result<extractor_status> {
       auto& st = self->state;
       if (st.started)
-        return caf::make_error(caf::sec::runtime_error, "extractor: run called twice");
+        return make_error(errc::internal, "extractor: run called twice");
       st.started = true;
       if (auto err = st.cfg.validate(); !err.empty())
-        return caf::make_error(caf::sec::runtime_error, err);
+        return make_error(errc::bad_config, err);
       const auto& src_cfg = st.cfg.cfg->source;
       const auto& svc = *st.cfg.service;
       try {
@@ -120,9 +136,9 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
           st.rows_expected = st.src->count_rows(svc.table, st.query.upper);
       } catch (const std::exception& e) {
         st.error = fmt::format("service {}: {}", svc.id, e.what());
-        return caf::make_error(caf::sec::runtime_error, st.error);
+        return make_error(errc::source_failed, st.error);
       }
-      st.done = self->make_response_promise<std::uint64_t>();
+      st.done = self->make_response_promise<extractor_status>();
       self->send(self, pull_atom::value);
       return st.done;
     },
@@ -139,18 +155,9 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
       maybe_finish(self);
     },
     [=](status_atom) {
-      auto& st = self->state;
-      caf::settings s;
-      caf::put(s, "service", static_cast<std::uint64_t>(st.cfg.service ? st.cfg.service->id : 0));
-      caf::put(s, "rows_read", st.rows_read);
-      caf::put(s, "rows_expected", st.rows_expected);
-      caf::put(s, "pages", st.next_seq);
-      caf::put(s, "outstanding", st.outstanding);
-      caf::put(s, "max_outstanding", st.max_outstanding);
-      caf::put(s, "finished", st.finished);
-      caf::put(s, "stopped", st.stopped);
-      caf::put(s, "upper", st.query.upper);
-      caf::put(s, "error", st.error);
+      actor_status s;
+      s.service = self->state.cfg.service ? self->state.cfg.service->id : 0;
+      s.stage = self->state.status();
       return s;
     },
   };

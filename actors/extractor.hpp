@@ -5,8 +5,10 @@
 //   cycles; upper = source clock - safety delay), then reads pages of
 //   `page_size` rows, attaches each row's prior ledger entry (one MultiGet per
 //   page) and hands them round-robin to the transformers, keeping at most
-//   `window` pages unanswered. Replies to `run` with the page count once the
-//   last page has been accepted.
+//   `window` pages unanswered. Replies to `run` with its final counters
+//   (extractor_status: pages, rows, stopped) once the last page has been
+//   accepted. Errors: errc::source_failed (open, count, read, ledger lookup),
+//   errc::bad_config, or the transformer's error.
 // Concurrency: spawn detached: read_page and MultiGet block.
 // Limitations: one cycle per actor; spawn a new extractor per cycle.
 #pragma once
@@ -53,7 +55,8 @@ struct extractor_state {
   bool stopped = false;
   bool started = false;
   std::string error;
-  caf::typed_response_promise<std::uint64_t> done;
+  caf::typed_response_promise<extractor_status> done;
+  extractor_status status() const;
 };
 
 extractor_actor::behavior_type

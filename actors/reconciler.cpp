@@ -1,5 +1,7 @@
 #include "actors/reconciler.hpp"
 
+#include "actors/errc.hpp"
+
 #include "pipeline/schedule.hpp"
 
 #include <algorithm>
@@ -16,22 +18,14 @@ std::string reconciler_config::validate() const {
   return {};
 }
 
-caf::settings summarize(const reconcile_state& rs) {
-  caf::settings s;
-  const auto& c = rs.counts();
+cycle_summary summarize(const reconcile_state& rs) {
+  cycle_summary s;
   const auto& st = rs.state();
-  caf::put(s, "created", c.created);
-  caf::put(s, "updated", c.updated);
-  caf::put(s, "deleted", c.deleted);
-  caf::put(s, "failed", c.failed);
-  caf::put(s, "cancelled", c.cancelled);
-  caf::put(s, "unchanged", c.unchanged);
-  caf::put(s, "skipped_deletes", c.skipped_deletes);
-  caf::put(s, "pages", c.pages);
-  caf::put(s, "batches", c.batches);
-  caf::put(s, "checkpoint_stamp", st.checkpoint_stamp);
-  caf::put(s, "checkpoint_recno", st.checkpoint_recno);
-  caf::put(s, "initial_load_complete", st.initial_load_complete);
+  s.counts = rs.counts();
+  s.checkpoint_stamp = st.checkpoint_stamp;
+  s.checkpoint_recno = st.checkpoint_recno;
+  s.initial_load_complete = st.initial_load_complete;
+  s.records = st.counts;
   return s;
 }
 
@@ -47,15 +41,20 @@ std::int64_t now_ms() {
 void serve_flushes(self_ptr self) {
   auto& st = self->state;
   for (auto it = st.flushes.begin(); it != st.flushes.end();) {
-    if (st.rs->complete_pages() >= it->pages) {
+    // Settled: every part applied, also parts that failed at the target
+    // level (the checkpoint stops before those; the next cycle re-reads them).
+    if (st.rs->settled_pages() >= it->pages) {
       auto& svc = st.rs->state();
-      if (it->initial_done)
+      // Complete only when every row read has an outcome: a batch that failed
+      // at the target level left its records untouched.
+      if (it->initial_done && st.rs->counts().target_failures == 0)
         svc.initial_load_complete = true;
       svc.last_run_ms = now_ms();
       try {
         st.store->commit(st.service, {}, svc, /*sync=*/true);
       } catch (const std::exception& e) {
-        it->rp.deliver(caf::make_error(caf::sec::runtime_error, e.what()));
+        st.error = fmt::format("service {}: state commit failed: {}", st.service, e.what());
+        it->rp.deliver(make_error(errc::store_failed, st.error));
         it = st.flushes.erase(it);
         continue;
       }
@@ -74,7 +73,7 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
   auto& st = self->state;
   st.service = cfg.service;
   st.store = cfg.store;
-  st.rs = std::make_unique<reconcile_state>(cfg.start, cfg.max_attempts);
+  st.rs = std::make_unique<reconcile_state>(cfg.start, cfg.policy);
   st.probe = cfg.probe;
   st.rs->begin_cycle();
   return {
@@ -83,12 +82,12 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
       auto t0 = std::chrono::steady_clock::now();
       const auto before = st.rs->counts();
       const auto cp_before = st.rs->state().checkpoint_stamp;
-      auto updates = st.rs->apply(*r, now_ms());
+      const auto changes = st.rs->apply_all(*r, now_ms());
       try {
-        st.store->commit(st.service, updates, st.rs->state(), /*sync=*/false);
+        st.store->apply(st.service, changes, st.rs->state(), /*sync=*/false);
       } catch (const std::exception& e) {
         st.error = fmt::format("service {}: ledger commit failed: {}", st.service, e.what());
-        return caf::make_error(caf::sec::runtime_error, st.error);
+        return make_error(errc::store_failed, st.error);
       }
       ++st.commits;
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -103,12 +102,12 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
           st.probe->checkpoint_advanced(stamp_to_unix_ms(cp) / 1000.0);
       }
       serve_flushes(self);
-      return static_cast<std::uint64_t>(updates.size());
+      return static_cast<std::uint64_t>(changes.ledger.size());
     },
-    [=](flush_atom, std::uint64_t pages, bool initial_done) -> caf::result<caf::settings> {
-      auto rp = self->make_response_promise<caf::settings>();
-      // A repeated flush for the same pages replaces the earlier one: the
-      // cycle runner only asks again after its previous request timed out.
+    [=](flush_atom, std::uint64_t pages, bool initial_done) -> caf::result<cycle_summary> {
+      auto rp = self->make_response_promise<cycle_summary>();
+      // A repeated flush for the same pages replaces the earlier one (its
+      // requester gave up on it).
       auto& fl = self->state.flushes;
       fl.erase(std::remove_if(fl.begin(), fl.end(),
                               [&](const auto& w) { return w.pages == pages; }),
@@ -119,11 +118,16 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
     },
     [=](status_atom) {
       auto& st = self->state;
-      auto s = summarize(*st.rs);
-      caf::put(s, "commits", st.commits);
-      caf::put(s, "commit_seconds", st.commit_seconds);
-      caf::put(s, "complete_pages", st.rs->complete_pages());
-      caf::put(s, "error", st.error);
+      reconciler_status r;
+      r.summary = summarize(*st.rs);
+      r.commits = st.commits;
+      r.commit_seconds = st.commit_seconds;
+      r.complete_pages = st.rs->complete_pages();
+      r.settled_pages = st.rs->settled_pages();
+      r.error = st.error;
+      actor_status s;
+      s.service = st.service;
+      s.stage = std::move(r);
       return s;
     },
   };

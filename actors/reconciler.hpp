@@ -1,10 +1,12 @@
 // The reconciler: makes outcomes durable and moves the checkpoint.
 //
-// Operation: each batch_result goes through `reconcile_state::apply` (ledger
-//   entries, counts, checkpoint over complete pages) and is committed with the
-//   service state in ONE WriteBatch (not synced: the WAL survives a process
+// Operation: each batch_result goes through `reconcile_state::apply_all`
+//   (ledger entries, log items, resend queue, counts, checkpoint over complete
+//   pages) and is applied with the service state in ONE WriteBatch (not synced: the WAL survives a process
 //   crash; the flush at the end of the cycle is synced). `flush(n, initial)`
-//   answers once pages 0..n-1 are durable.
+//   answers once pages 0..n-1 are settled (every part applied), with the cycle_summary; it marks
+//   the initial load complete only when `initial` is set and no batch of the
+//   cycle failed at the target level. Errors: errc::store_failed.
 // Concurrency: spawn detached: RocksDB commits block.
 // Limitations: one reconciler per service and state store.
 #pragma once
@@ -22,7 +24,7 @@ struct reconciler_config {
   state_store* store = nullptr;
   std::uint32_t service = 0;
   service_state start;
-  std::uint32_t max_attempts = 5;
+  reconcile_policy policy;                 // max_attempts, resend backoff, retention
   std::shared_ptr<reconcile_probe> probe;  // optional
   std::string validate() const;
 };
@@ -36,7 +38,7 @@ struct reconciler_state {
   struct flush_wait {
     std::uint64_t pages;
     bool initial_done;
-    caf::typed_response_promise<caf::settings> rp;
+    caf::typed_response_promise<cycle_summary> rp;
   };
   std::vector<flush_wait> flushes;
   std::uint64_t commits = 0;
@@ -47,7 +49,7 @@ struct reconciler_state {
 reconciler_actor::behavior_type
 reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconciler_config cfg);
 
-/// The cycle summary as settings (also used by the reconciler's status).
-caf::settings summarize(const reconcile_state& rs);
+/// The cycle summary (the flush reply; also in the reconciler's status).
+cycle_summary summarize(const reconcile_state& rs);
 
 } // namespace stampede

@@ -21,6 +21,7 @@ using self_ptr = sender_actor::stateful_pointer<sender_state>;
 void start_batch(self_ptr self, batch_ptr b) {
   auto& st = self->state;
   ++st.in_flight;
+  st.in_flight_records += b->records.size();
   st.max_in_flight = std::max(st.max_in_flight, st.in_flight);
   ++st.batches;
   st.records += b->records.size();
@@ -66,6 +67,7 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
   return {
     [=](batch_ptr b) -> caf::result<std::uint64_t> {
       auto& st = self->state;
+      st.service = b->service;
       if (st.in_flight < st.cfg.in_flight && st.waiting.empty()) {
         start_batch(self, std::move(b));
         return std::uint64_t{1};
@@ -79,10 +81,12 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
       for (auto& o : r->outcomes)
         if (!o.ok)
           ++self->state.failed_records;
+      const std::uint64_t n = r->batch ? r->batch->records.size() : 0;
       self->request(self->state.cfg.reconciler, caf::infinite, r)
         .then(
           [=](std::uint64_t) {
             --self->state.in_flight;
+            self->state.in_flight_records -= std::min(n, self->state.in_flight_records);
             if (self->state.cfg.probe)
               self->state.cfg.probe->in_flight(static_cast<std::int64_t>(self->state.in_flight));
             start_waiting(self);
@@ -94,14 +98,18 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
     },
     [=](status_atom) {
       auto& st = self->state;
-      caf::settings s;
-      caf::put(s, "batches", st.batches);
-      caf::put(s, "records", st.records);
-      caf::put(s, "failed_records", st.failed_records);
-      caf::put(s, "in_flight", st.in_flight);
-      caf::put(s, "max_in_flight", st.max_in_flight);
-      caf::put(s, "waiting", static_cast<std::uint64_t>(st.waiting.size()));
-      caf::put(s, "max_waiting", st.max_waiting);
+      sender_status t;
+      t.batches = st.batches;
+      t.records = st.records;
+      t.failed_records = st.failed_records;
+      t.in_flight = st.in_flight;
+      t.in_flight_records = st.in_flight_records;
+      t.max_in_flight = st.max_in_flight;
+      t.waiting = st.waiting.size();
+      t.max_waiting = st.max_waiting;
+      actor_status s;
+      s.service = st.service;
+      s.stage = t;
       return s;
     },
   };

@@ -36,9 +36,11 @@ struct sender_state {
   sender_config cfg;
   std::deque<std::pair<batch_ptr, caf::typed_response_promise<std::uint64_t>>> waiting;
   std::uint64_t in_flight = 0;    // started, outcome not yet durable
+  std::uint64_t in_flight_records = 0;
   std::uint64_t max_in_flight = 0;
   std::uint64_t max_waiting = 0;
   std::uint64_t batches = 0, records = 0, failed_records = 0;
+  std::uint32_t service = 0;      // of the last batch (for status)
 };
 
 sender_actor::behavior_type

@@ -1,5 +1,7 @@
 #include "actors/transformer.hpp"
 
+#include "actors/errc.hpp"
+
 namespace stampede {
 
 std::string transformer_actor_config::validate() const {
@@ -49,11 +51,12 @@ transformer_fn(transformer_actor::stateful_pointer<transformer_state> self,
   return {
     [=](page_ptr page) -> caf::result<std::uint64_t> {
       auto& st = self->state;
+      st.service = page->service;
       std::vector<batch_ptr> batches;
       try {
         batches = st.cfg.tf->run(*page);
       } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
+        return make_error(errc::transform_failed, e.what());  // names service and field
       }
       ++st.pages;
       if (batches.empty())
@@ -78,13 +81,16 @@ transformer_fn(transformer_actor::stateful_pointer<transformer_state> self,
     },
     [=](status_atom) {
       auto& st = self->state;
-      caf::settings s;
-      caf::put(s, "pages", st.pages);
-      caf::put(s, "batches", st.batches);
-      caf::put(s, "records", st.records);
-      caf::put(s, "queued", static_cast<std::uint64_t>(st.queue.size()));
-      caf::put(s, "outstanding", st.outstanding);
-      caf::put(s, "max_outstanding", st.max_outstanding);
+      transformer_status t;
+      t.pages = st.pages;
+      t.batches = st.batches;
+      t.records = st.records;
+      t.queued = st.queue.size();
+      t.outstanding = st.outstanding;
+      t.max_outstanding = st.max_outstanding;
+      actor_status s;
+      s.service = st.service;
+      s.stage = t;
       return s;
     },
   };

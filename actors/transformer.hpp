@@ -37,6 +37,7 @@ struct transformer_state {
   std::uint64_t outstanding = 0;    // batches sent, not yet accepted
   std::uint64_t max_outstanding = 0;
   std::uint64_t pages = 0, batches = 0, records = 0;
+  std::uint32_t service = 0;        // of the last page (for status)
 };
 
 transformer_actor::behavior_type

@@ -12,10 +12,6 @@ using namespace stampede::actortest;
 
 namespace {
 
-std::uint64_t u64(const caf::settings& s, const char* key) {
-  return caf::get_or(s, key, std::uint64_t{0});
-}
-
 /// The bounds that must hold after every single message.
 ///
 /// Rows read: the extractor reads a page only while it has fewer than K
@@ -121,14 +117,20 @@ void check_state_and_ledger(pipeline_fixture& fx,
   CHECK(st.failed == nfail);
 
   const auto& s = fx.out->summary;
-  CHECK(u64(s, "created") == rows - nfail);
-  CHECK(u64(s, "failed") == nfail);
-  CHECK(u64(s, "cancelled") == (failed_status == record_status::cancelled ? nfail : 0));
-  CHECK(u64(s, "pages") == fx.expected_pages());
-  CHECK(u64(s, "batches") == fx.expected_batches());
-  CHECK(caf::get_or(s, "checkpoint_stamp", std::string{}) == fx.last.stamp);
-  CHECK(caf::get_or(s, "checkpoint_recno", std::int64_t{0}) == fx.last.recno);
-  CHECK(caf::get_or(s, "initial_load_complete", false));
+  CHECK(s.counts.created == rows - nfail);
+  CHECK(s.counts.failed == nfail);
+  CHECK(s.counts.cancelled == (failed_status == record_status::cancelled ? nfail : 0));
+  CHECK(s.counts.pages == fx.expected_pages());
+  CHECK(s.counts.batches == fx.expected_batches());
+  CHECK(s.counts.target_failures == 0);
+  CHECK(s.checkpoint_stamp == fx.last.stamp);
+  CHECK(s.checkpoint_recno == fx.last.recno);
+  CHECK(s.initial_load_complete);
+  // The summary carries the service's records by status, as the store has them.
+  CHECK(s.records == st.counts);
+  CHECK(fx.out->extracted.pages == fx.expected_pages());
+  CHECK(fx.out->extracted.rows_read == rows);
+  CHECK_FALSE(fx.out->extracted.stopped);
 }
 
 } // namespace

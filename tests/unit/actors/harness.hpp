@@ -6,17 +6,22 @@
 //   testing scheduler (no detached threads). The sender's batch_starter is a
 //   "slow target": it only stores (batch, done); the test releases stored
 //   batches with `release()` and the done callback anon_sends the outcome back
-//   to the sender. A driver actor runs the extractor and then flushes the
-//   reconciler, storing replies in `out`. `step()` runs one job (one message);
+//   to the sender. The actors come from the same `spawn_pipeline` and
+//   `spawn_driver` the cycle runner uses (actors/pipeline.hpp), scheduled
+//   (detached = false); the driver's reports land in `out`. `step()` runs one job (one message);
 //   `run_until_idle(check)` steps until no job is left, calling `check` after
 //   every step.
+//   `test_world` is the table, config and store without actors (cycle tests
+//   on a real actor system use it).
 // Concurrency: everything runs on the test thread.
 // Limitations: actor state is read directly through stateful_actor casts and
 //   is only valid while the actor is alive.
 #pragma once
 
+#include "actors/errc.hpp"
 #include "actors/extractor.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/pipeline.hpp"
 #include "actors/reconciler.hpp"
 #include "actors/sender.hpp"
 #include "actors/transformer.hpp"
@@ -112,9 +117,11 @@ struct held_batch {
 struct driver_out {
   bool ran = false;
   std::uint64_t pages = 0;
+  extractor_status extracted;
   bool flushed = false;
-  caf::settings summary;
+  cycle_summary summary;
   std::string error;
+  caf::error err;
 };
 
 template <class State, class Handle>
@@ -127,118 +134,20 @@ State& state_of(const Handle& h) {
 
 inline caf::actor_system_config& testing_config(caf::actor_system_config& c) {
   c.set("scheduler.policy", caf::atom("testing"));
+  register_errors(c);
   return c;
 }
 
-class pipeline_fixture {
-public:
+/// The world a pipeline works on: a real SQLite table (Protheus columns), a
+/// config and a real state_store in a temp dir. No actor system.
+struct test_world {
   static constexpr std::uint32_t service_id = 7;
 
-  explicit pipeline_fixture(fixture_params params)
-    : p(params), sys(testing_config(sys_cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+  explicit test_world(fixture_params params) : p(params) {
     make_table();
     last = row_at(db_path, "SA1010", -1);
     make_config();
     store = state_store::open(dir.file("state"));
-    spawn_pipeline();
-  }
-
-  ~pipeline_fixture() {
-    // Drop the stored callbacks (they hold strong sender handles), then stop
-    // every actor and let the coordinator process the exits.
-    held->clear();
-    caf::anon_send_exit(drv, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(ex, caf::exit_reason::user_shutdown);
-    for (auto& t : tfs)
-      caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(snd, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(rec, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
-
-  pipeline_fixture(const pipeline_fixture&) = delete;
-  pipeline_fixture& operator=(const pipeline_fixture&) = delete;
-
-  /// Spawns the driver: run the extractor, then flush every page it produced.
-  /// `initial_done` is what the driver tells the flush (false after a stop).
-  void start(bool initial_done = true) {
-    // Arguments go through spawn, not captures: CAF 0.17 dereferences a null
-    // shared_ptr<tuple<>> for argument-less function actors (UBSan reports it).
-    drv = sys.spawn(driver, out, ex, rec, initial_done);
-  }
-
-  static void driver(caf::event_based_actor* self, std::shared_ptr<driver_out> o,
-                   extractor_actor ex_h, reconciler_actor rec_h, bool initial_done) {
-    self->request(ex_h, caf::infinite, run_atom::value)
-      .then(
-        [=](std::uint64_t pages) {
-          o->ran = true;
-          o->pages = pages;
-          self->request(rec_h, caf::infinite, flush_atom::value, pages, initial_done)
-            .then(
-              [=](caf::settings& s) {
-                o->flushed = true;
-                o->summary = std::move(s);
-              },
-              [=](caf::error& e) { o->error = "flush: " + self->system().render(e); });
-        },
-        [=](caf::error& e) { o->error = "run: " + self->system().render(e); });
-  }
-
-  bool step() { return sched.try_run_once(); }
-
-  /// Steps until no job is left, calling check() after every step.
-  std::size_t run_until_idle(const std::function<void()>& check) {
-    std::size_t n = 0;
-    while (step()) {
-      ++n;
-      check();
-      REQUIRE(n < 10'000'000);
-    }
-    return n;
-  }
-
-  /// Completes up to `n` held batches (oldest first); records for which
-  /// `fails` returns true get ok = false. Returns how many were released.
-  std::size_t release(std::size_t n, const std::function<bool(const out_record&)>& fails = {}) {
-    std::size_t k = 0;
-    while (k < n && !held->empty()) {
-      held_batch h = std::move(held->front());
-      held->pop_front();
-      batch_result r;
-      r.batch = h.batch;
-      r.http_status = 200;
-      r.http_attempts = 1;
-      for (const auto& x : h.batch->records) {
-        if (fails && fails(x))
-          r.outcomes.push_back(record_outcome{false, {}, "HTTP 422: rejected " + x.key, false});
-        else
-          r.outcomes.push_back(record_outcome{true, "r-" + x.key, {}, false});
-      }
-      h.done(std::move(r));
-      ++released;
-      ++k;
-    }
-    return k;
-  }
-
-  extractor_state& ex_state() { return state_of<extractor_state>(ex); }
-  sender_state& snd_state() { return state_of<sender_state>(snd); }
-  transformer_state& tf_state(std::size_t i) { return state_of<transformer_state>(tfs.at(i)); }
-  reconciler_state& rec_state() { return state_of<reconciler_state>(rec); }
-
-  /// Batches a full page splits into.
-  std::uint32_t batches_per_page() const {
-    return (p.page_size + p.batch_records - 1) / p.batch_records;
-  }
-  /// Pages the extractor reads: full pages, then one short (maybe empty) last page.
-  std::uint64_t expected_pages() const { return p.rows / p.page_size + 1; }
-  /// Batches of the whole cycle.
-  std::uint64_t expected_batches() const {
-    const std::uint32_t tail = p.rows % p.page_size;
-    return std::uint64_t{p.rows / p.page_size} * batches_per_page() +
-           (tail == 0 ? 1 : (tail + p.batch_records - 1) / p.batch_records);
   }
 
   fixture_params p;
@@ -248,18 +157,6 @@ public:
   config cfg;
   std::shared_ptr<const transformer> tf;
   std::unique_ptr<state_store> store;
-  std::shared_ptr<std::deque<held_batch>> held = std::make_shared<std::deque<held_batch>>();
-  std::uint64_t released = 0;
-  std::shared_ptr<driver_out> out = std::make_shared<driver_out>();
-
-  caf::actor_system_config sys_cfg;
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
-  reconciler_actor rec;
-  sender_actor snd;
-  std::vector<transformer_actor> tfs;
-  extractor_actor ex;
-  caf::actor drv;
 
 private:
   void make_table() {
@@ -311,39 +208,175 @@ private:
     tf = std::make_shared<const transformer>(cfg.services[0], cfg.targets.at("portal"), cfg.source);
   }
 
+};
+
+class pipeline_fixture : public test_world {
+public:
+  explicit pipeline_fixture(fixture_params params)
+    : test_world(params), sys(testing_config(sys_cfg)),
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    spawn_pipeline();
+  }
+
+  ~pipeline_fixture() {
+    // Drop the stored callbacks (they hold strong sender handles), then stop
+    // every actor and let the coordinator process the exits.
+    held->clear();
+    caf::anon_send_exit(drv, caf::exit_reason::user_shutdown);
+    handles.exit_all(caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  pipeline_fixture(const pipeline_fixture&) = delete;
+  pipeline_fixture& operator=(const pipeline_fixture&) = delete;
+
+  /// Spawns the driver: run the extractor, then flush every page it produced.
+  /// `initial_load` is what the driver tells the flush (false after a stop).
+  void start(bool initial_load = true) {
+    auto obs = std::make_shared<driver_observer>();
+    auto o = out;
+    obs->extracted = [o](const extractor_status& s) {
+      o->ran = true;
+      o->pages = s.pages;
+      o->extracted = s;
+    };
+    obs->flushed = [o](const cycle_summary& s) {
+      o->flushed = true;
+      o->summary = s;
+    };
+    obs->failed = [o](const caf::error& e, bool during_flush) {
+      o->err = e;
+      o->error = std::string(during_flush ? "flush: " : "run: ") + render(e);
+    };
+    drv = spawn_driver(sys, handles, initial_load, std::move(obs));
+  }
+
+  bool step() { return sched.try_run_once(); }
+
+  /// Steps until no job is left, calling check() after every step.
+  std::size_t run_until_idle(const std::function<void()>& check) {
+    std::size_t n = 0;
+    while (step()) {
+      ++n;
+      check();
+      REQUIRE(n < 10'000'000);
+    }
+    return n;
+  }
+
+  /// Completes up to `n` held batches (oldest first); records for which
+  /// `fails` returns true get ok = false. Returns how many were released.
+  std::size_t release(std::size_t n, const std::function<bool(const out_record&)>& fails = {}) {
+    std::size_t k = 0;
+    while (k < n && !held->empty()) {
+      held_batch h = std::move(held->front());
+      held->pop_front();
+      batch_result r;
+      r.batch = h.batch;
+      r.http_status = 200;
+      r.http_attempts = 1;
+      for (const auto& x : h.batch->records) {
+        record_outcome o;
+        if (fails && fails(x)) {
+          o.error = "HTTP 422: rejected " + x.key;
+          o.http_status = 422;
+        } else {
+          o.ok = true;
+          o.remote_id = "r-" + x.key;
+          o.http_status = 200;
+        }
+        r.outcomes.push_back(std::move(o));
+      }
+      h.done(std::move(r));
+      ++released;
+      ++k;
+    }
+    return k;
+  }
+
+  /// Completes the oldest held batch as a target-level failure (nothing
+  /// reached the target; its records stay untouched). False when none is held.
+  bool release_target_failure(failure_class cls = failure_class::unreachable) {
+    if (held->empty())
+      return false;
+    held_batch h = std::move(held->front());
+    held->pop_front();
+    batch_result r;
+    r.batch = h.batch;
+    r.target = target_failure{cls, "connection refused", 0, "http://127.0.0.1:9/sync"};
+    h.done(std::move(r));
+    ++released;
+    return true;
+  }
+
+  /// The status a stage answers (asked by a helper actor, run to idle).
+  actor_status ask_status(const status_api& h) {
+    auto got = std::make_shared<std::optional<actor_status>>();
+    sys.spawn(asker, h, got);
+    run_until_idle([] {});
+    REQUIRE(got->has_value());
+    return **got;
+  }
+
+  static void asker(caf::event_based_actor* self, status_api h,
+                    std::shared_ptr<std::optional<actor_status>> got) {
+    self->request(h, caf::infinite, status_atom::value).then([=](actor_status& s) {
+      *got = std::move(s);
+    });
+  }
+
+  extractor_state& ex_state() { return state_of<extractor_state>(ex); }
+  sender_state& snd_state() { return state_of<sender_state>(snd); }
+  transformer_state& tf_state(std::size_t i) { return state_of<transformer_state>(tfs.at(i)); }
+  reconciler_state& rec_state() { return state_of<reconciler_state>(rec); }
+
+  /// Batches a full page splits into.
+  std::uint32_t batches_per_page() const {
+    return (p.page_size + p.batch_records - 1) / p.batch_records;
+  }
+  /// Pages the extractor reads: full pages, then one short (maybe empty) last page.
+  std::uint64_t expected_pages() const { return p.rows / p.page_size + 1; }
+  /// Batches of the whole cycle.
+  std::uint64_t expected_batches() const {
+    const std::uint32_t tail = p.rows % p.page_size;
+    return std::uint64_t{p.rows / p.page_size} * batches_per_page() +
+           (tail == 0 ? 1 : (tail + p.batch_records - 1) / p.batch_records);
+  }
+
+  std::shared_ptr<std::deque<held_batch>> held = std::make_shared<std::deque<held_batch>>();
+  std::uint64_t released = 0;
+  std::shared_ptr<driver_out> out = std::make_shared<driver_out>();
+
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  pipeline_handles handles;
+  reconciler_actor rec;
+  sender_actor snd;
+  std::vector<transformer_actor> tfs;
+  extractor_actor ex;
+  caf::actor drv;
+
+private:
   void spawn_pipeline() {
     const service_state start = store->load_state(service_id);
-    reconciler_config rc;
-    rc.store = store.get();
-    rc.service = service_id;
-    rc.start = start;
-    rc.max_attempts = p.max_attempts;
-    rec = sys.spawn(reconciler_fn, std::move(rc));
-    sender_config sc;
+    pipeline_params pp;
+    pp.cfg = &cfg;
+    pp.service = &cfg.services[0];
+    pp.store = store.get();
+    pp.start = start;
+    pp.initial_load = !start.initial_load_complete;
+    pp.tf = tf;
     auto h = held;
-    sc.start = [h](batch_ptr b, std::function<void(batch_result)> done) {
+    pp.start_batch = [h](batch_ptr b, std::function<void(batch_result)> done) {
       h->push_back(held_batch{std::move(b), std::move(done)});
     };
-    sc.reconciler = rec;
-    sc.in_flight = p.W;
-    snd = sys.spawn(sender_fn, std::move(sc));
-    for (std::uint32_t i = 0; i < p.transformers; ++i) {
-      transformer_actor_config tc;
-      tc.tf = tf;
-      tc.sender = snd;
-      tc.window = p.K;
-      tfs.push_back(sys.spawn(transformer_fn, std::move(tc)));
-    }
-    extractor_config ec;
-    ec.cfg = &cfg;
-    ec.service = &cfg.services[0];
-    ec.columns = tf->columns();
-    ec.transformers = tfs;
-    ec.store = store.get();
-    ec.start = start;
-    ec.initial_load = !start.initial_load_complete;
-    ec.window = p.K;
-    ex = sys.spawn(extractor, ec);
+    pp.detached = false;  // everything on the test coordinator
+    handles = stampede::spawn_pipeline(sys, pp);
+    rec = handles.rec;
+    snd = handles.snd;
+    tfs = handles.tfs;
+    ex = handles.ex;
   }
 };
 
