@@ -46,7 +46,8 @@ const Histogram::BucketBoundaries commit_buckets{0.0001, 0.00025, 0.0005, 0.001,
 
 constexpr const char* requests_name = "stampede_sender_requests_total";
 constexpr const char* requests_help =
-    "HTTP requests to the target that finished, by status code (code=\"none\": no response)";
+    "HTTP requests to the target that finished, by status code (code=\"none\": no response); "
+    "every request: submits, polls, per-record requests and retries";
 constexpr const char* outcomes_name = "stampede_reconcile_records_total";
 constexpr const char* outcomes_help =
     "Records with a durable outcome at the target, by outcome (created|updated|deleted|failed)";
@@ -117,13 +118,14 @@ sender_probe::sender_probe(metrics_registry& r, std::uint32_t service)
   requests_family_ = &counter_family(r, requests_name, requests_help);
   batches_ = &counter(r, "stampede_sender_batches_sent_total", "Batches submitted to the target", l);
   records_ = &counter(r, "stampede_sender_records_sent_total",
-                      "Records submitted to the target (retries included)", l);
+                      "Records handed to the sender in batches (each record once per batch)", l);
   bytes_ = &counter(r, "stampede_sender_sent_bytes_total", "Request body bytes submitted to the target", l);
   request_seconds_ = &histogram(r, "stampede_sender_request_duration_seconds",
-                                "Duration of one HTTP request to the target", l, request_buckets);
-  retries_ = &counter(r, "stampede_sender_retries_total", "Requests or records scheduled for retry", l);
+                                "Duration of one HTTP request to the target (every request)", l, request_buckets);
+  retries_ = &counter(r, "stampede_sender_retries_total",
+                      "HTTP requests that repeat a failed one (not polls, not token refresh repeats)", l);
   in_flight_ = &gauge(r, "stampede_sender_in_flight_requests",
-                      "Batches or requests currently waiting on the target", l);
+                      "Batches currently in the sender (submitted, not yet reconciled)", l);
   // The usual codes resolved up front; the rest on first use.
   for (int code : {0, 200, 201, 202, 204}) (void)requests_for(code);
 }
@@ -183,5 +185,85 @@ void reconcile_probe::outcomes(std::uint64_t created, std::uint64_t updated, std
 
 void reconcile_probe::checkpoint_advanced(double stamp_unix_seconds) { checkpoint_->Set(stamp_unix_seconds); }
 void reconcile_probe::commit_seconds(double s) { commit_seconds_->Observe(s); }
+
+// ---- http (exchange observer) ------------------------------------------------
+
+namespace {
+
+constexpr std::array<std::string_view, 5> k_kinds{"submit", "poll", "sync", "record", "token"};
+constexpr std::array<std::string_view, 7> k_classes{"1xx", "2xx", "3xx", "4xx", "5xx", "transport", "other"};
+
+std::size_t class_index(std::string_view c) {
+  for (std::size_t i = 0; i < k_classes.size(); ++i)
+    if (k_classes[i] == c) return i;
+  return k_classes.size() - 1;
+}
+
+} // namespace
+
+struct http_probe::service_series {
+  service_series(metrics_registry& r, std::uint32_t service) : sender(r, service) {}
+  sender_probe sender;
+  Counter* unknown = nullptr;
+  std::array<std::array<Counter*, k_classes.size()>, k_kinds.size()> by_class{};
+};
+
+http_probe::http_probe(metrics_registry& r, std::string target) : reg_(r), target_(std::move(target)) {
+  by_class_ = &counter_family(r, "stampede_sender_http_requests_total",
+                              "HTTP requests to the target by request kind (submit|poll|sync|record) and "
+                              "status class (2xx|4xx|5xx|transport|...)");
+  token_ = &counter_family(r, "stampede_target_token_requests_total",
+                           "OAuth2 token requests of a target by status class");
+  failures_ = &counter_family(r, "stampede_target_failures_total",
+                              "Batches that failed at the target level, by failure class "
+                              "(unreachable|credentials|route|exhausted|circuit_open|cancelled)");
+  breaker_ = &gauge(r, "stampede_target_breaker_state",
+                    "Circuit breaker of a target: 0 closed, 1 open, 2 half-open", {{"target", target_}});
+}
+
+http_probe::~http_probe() = default;
+
+http_probe::service_series& http_probe::series(std::uint32_t service) {
+  auto& p = services_[service];
+  if (!p) {
+    p = std::make_unique<service_series>(reg_, service);
+    p->unknown = &counter(reg_, "stampede_sender_unknown_outcome_retries_total",
+                          "Requests repeated with the same idempotency keys because the outcome of "
+                          "the previous one was unknown (unreadable 2xx, timeout or lost connection "
+                          "after sending)",
+                          service_label(service));
+  }
+  return *p;
+}
+
+void http_probe::on_exchange(const exchange_event& e) {
+  const std::string_view cls = status_class(e.status);
+  std::lock_guard lk(mu_);
+  if (e.kind == exchange_kind::token) {
+    token_->Add({{"target", target_}, {"class", std::string(cls)}}).Increment();
+    return;
+  }
+  auto& s = series(e.service);
+  s.sender.request_done(e.status, static_cast<double>(e.latency.count()) / 1e6);
+  if (e.retry) s.sender.retry();
+  if (e.unknown_outcome) s.unknown->Increment();
+  const auto k = static_cast<std::size_t>(e.kind);
+  const auto c = class_index(cls);
+  Counter*& slot = s.by_class[k][c];
+  if (!slot)
+    slot = &by_class_->Add({{"service", std::to_string(e.service)},
+                            {"kind", std::string(k_kinds[k])},
+                            {"class", std::string(k_classes[c])}});
+  slot->Increment();
+}
+
+void http_probe::on_target_failure(const target_failure_event& e) {
+  std::lock_guard lk(mu_);
+  failures_->Add({{"target", target_}, {"class", std::string(e.failure_class_name)}}).Increment();
+}
+
+void http_probe::on_breaker(const breaker_event& e) {
+  breaker_->Set(static_cast<double>(static_cast<int>(e.to)));
+}
 
 } // namespace stampede

@@ -8,18 +8,26 @@
 // Concurrency: every method is thread-safe (prometheus-cpp counters and gauges
 //   are atomics, histograms take a short internal lock). A probe must not
 //   outlive its metrics_registry. Probes are movable, not copyable.
-// Limitations: label values are service ids, HTTP status codes and outcome
-//   names only: never record data, keys or secrets. Status codes outside
+//   HTTP requests are counted by `http_probe`, an exchange_observer
+//   registered on a target_runtime (pipeline/exchange.hpp): one count per
+//   HTTP request, polls and per-record requests included, retries only when
+//   a request really repeats a failed one.
+// Limitations: label values are service ids, target names, HTTP status
+//   codes, status classes, request kinds, failure classes and outcome names
+//   only: never record data, keys, URLs or secrets. Status codes outside
 //   100..599 are reported as code="other", no response (0) as code="none".
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "metrics/registry.hpp"
+#include "pipeline/exchange.hpp"
 
 namespace prometheus {
 class Counter;
@@ -78,7 +86,10 @@ class sender_probe {
 public:
   sender_probe(metrics_registry& r, std::uint32_t service);
   void batch_sent(std::uint64_t records, std::uint64_t bytes);
-  void request_done(int http_status, double seconds);  // 0 = no response (transport error)
+  /// One HTTP request finished (0 = no response). Called by http_probe for
+  /// every request; the sender actor must not call it per batch.
+  void request_done(int http_status, double seconds);
+  /// One request repeated after a retryable failure (http_probe calls it).
   void retry();
   void in_flight(std::int64_t n);
 
@@ -115,6 +126,33 @@ private:
   prometheus::Counter* failed_;
   prometheus::Gauge* checkpoint_;
   prometheus::Histogram* commit_seconds_;
+};
+
+/// Every HTTP exchange of one target, by service: an exchange_observer to
+/// register with target_runtime::add_observer(). Feeds the sender_probe
+/// request series (requests by code, duration, retries) plus requests by
+/// kind and status class, unknown-outcome retries, token requests, target
+/// failures by class and the circuit breaker state.
+class http_probe : public exchange_observer {
+public:
+  http_probe(metrics_registry& r, std::string target);
+  ~http_probe() override;
+  void on_exchange(const exchange_event& e) override;
+  void on_target_failure(const target_failure_event& e) override;
+  void on_breaker(const breaker_event& e) override;
+
+private:
+  struct service_series;
+  service_series& series(std::uint32_t service);
+
+  metrics_registry& reg_;
+  std::string target_;
+  std::mutex mu_;
+  std::map<std::uint32_t, std::unique_ptr<service_series>> services_;
+  prometheus::Family<prometheus::Counter>* by_class_;
+  prometheus::Family<prometheus::Counter>* token_;
+  prometheus::Family<prometheus::Counter>* failures_;
+  prometheus::Gauge* breaker_;
 };
 
 } // namespace stampede

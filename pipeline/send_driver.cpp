@@ -1,9 +1,12 @@
 #include "pipeline/send_driver.hpp"
 
 #include "pipeline/auth.hpp"
+#include "pipeline/circuit_breaker.hpp"
 #include "pipeline/request_builder.hpp"
 #include "pipeline/response_map.hpp"
 #include "pipeline/retry.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,136 +19,340 @@ namespace stampede {
 namespace {
 
 using clock = std::chrono::steady_clock;
+constexpr std::size_t no_record = static_cast<std::size_t>(-1);
 
 struct job {
   std::shared_ptr<send_batch> batch;
   std::function<void(batch_result)> done;
+  send_driver::submitted_fn on_submitted;
   std::vector<record_outcome> outcomes;
   std::size_t remaining = 0;
   int last_status = 0;
   std::uint32_t requests = 0;
+  std::uint32_t unknown_retries = 0;
+  std::optional<target_failure> target;
+  bool admitted = false;       // the breaker let it through (its end is a verdict)
+  bool probe = false;          // ...as the half-open probe
+  bool finished = false;
   // batch protocols
   std::shared_ptr<const http_request> req;
-  std::uint32_t send_attempts = 0;
-  std::uint32_t poll_failures = 0;
-  std::string batch_id;
+  std::string batch_id;        // async: accepted under this id
+  bool still_processing = false;
   clock::time_point poll_deadline;
-  duration poll_wait{0};  // next wait between polls: starts small, doubles up to poll_interval
-  // record protocols
-  std::vector<std::uint32_t> record_attempts;
-  bool finished = false;
+  duration poll_wait{0};       // next wait between polls: starts small, doubles up to poll_interval
 };
+
+/// One logical request: the same bytes each attempt.
+struct call {
+  endpoint_kind kind = endpoint_kind::sync;
+  exchange_kind ek = exchange_kind::sync;
+  std::shared_ptr<const http_request> rq;
+  std::uint32_t attempts = 0;  // requests made (a repeat after a token refresh is not one)
+  bool refreshed = false;      // one token refresh per logical request
+  bool retrying = false;       // the next request repeats a failed one
+  bool unknown = false;        // ...whose outcome was unknown
+  std::size_t record = no_record;
+};
+
+using accept_fn = std::function<std::optional<std::string>(const http_response&)>;
+using final_fn = std::function<void(const failure_decision&, const http_response&, const std::string&)>;
 
 void bump_max(std::atomic<std::uint64_t>& mx, std::uint64_t v) {
   auto cur = mx.load(std::memory_order_relaxed);
   while (v > cur && !mx.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {}
 }
 
+bool counts_against_breaker(failure_class c) {
+  return c == failure_class::unreachable || c == failure_class::credentials ||
+         c == failure_class::route || c == failure_class::exhausted;
+}
+
 }  // namespace
 
 struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
-  target_config tgt;
+  std::unique_ptr<target_runtime> owned;  // deprecated constructor only
+  target_runtime& rt;
+  const target_config& tgt;
   http_client& client;
   std::uint32_t service;
-  std::shared_ptr<authenticator> auth;
+  std::string service_name;
   std::mt19937_64 rng{std::random_device{}()};
   std::deque<std::pair<std::shared_ptr<job>, std::size_t>> queue;  // rest/envelope
   std::uint32_t slots = 1;
 
-  std::atomic<std::uint64_t> requests{0}, retries{0}, in_flight{0}, max_in_flight{0},
-      slots_busy{0}, max_slots_busy{0}, queued{0}, batches_active{0}, batches_done{0};
+  std::atomic<std::uint64_t> requests{0}, retries{0}, unknown_retries{0}, target_failures{0},
+      in_flight{0}, max_in_flight{0}, slots_busy{0}, max_slots_busy{0}, queued{0},
+      batches_active{0}, batches_done{0};
 
-  impl(const target_config& t, http_client& c, std::uint32_t s)
-      : tgt(t), client(c), service(s),
-        auth(std::make_shared<authenticator>(t.auth, c, t.connect_timeout, t.request_timeout)),
-        slots(std::max<std::uint32_t>(1, t.in_flight)) {}
+  impl(std::unique_ptr<target_runtime> own, target_runtime& r, std::uint32_t s, std::string name)
+      : owned(std::move(own)), rt(r), tgt(r.config()), client(r.client()), service(s),
+        service_name(std::move(name)), slots(std::max<std::uint32_t>(1, r.config().in_flight)) {}
+
+  /// {service} and {service_name} for the request builder.
+  service_ref ref() const { return service_ref(service, service_name); }
 
   bool per_record() const {
     return tgt.protocol == target_protocol::rest || tgt.format == payload_format::envelope;
   }
+  std::uint32_t attempts_limit() const { return std::max<std::uint32_t>(1, tgt.request_attempts); }
 
+  /// "HTTP 422: <server message>", "timed out: ...", "connection error: ..." (redacted).
   std::string describe(const http_response& r) const {
     std::string s;
-    if (r.timed_out) s = "timed out: " + r.error;
+    if (r.cancelled) s = r.error;
+    else if (r.timed_out) s = "timed out: " + r.error;
     else if (r.transport_error()) s = "connection error: " + r.error;
     else {
       s = "HTTP " + std::to_string(r.status);
       if (auto e = error_text(r.body, tgt.response)) s += ": " + *e;
       else if (!r.body.empty()) s += ": " + r.body.substr(0, 200);
     }
-    return auth->redact(s);
+    return rt.auth().redact(s);
   }
 
-  // ---- plumbing -----------------------------------------------------------
+  std::string url_of(const http_request& rq) const { return rt.auth().redact(safe_url(rq.url)); }
+
+  // ---- the end of a batch --------------------------------------------------
 
   void finish(const std::shared_ptr<job>& j) {
     if (j->finished) return;
     j->finished = true;
     batch_result res;
     res.batch = j->batch;
-    res.outcomes = std::move(j->outcomes);
+    if (!j->target) res.outcomes = std::move(j->outcomes);
     res.http_status = j->last_status;
     res.http_attempts = j->requests;
+    res.unknown_outcome_retries = j->unknown_retries;
+    if (j->still_processing || (j->target && !j->batch_id.empty()))
+      res.still_processing_batch_id = j->batch_id;
+    res.target = j->target;
+    if (j->admitted) {
+      if (!j->target) rt.breaker().success();
+      else if (counts_against_breaker(j->target->cls)) rt.breaker().failure(j->target->reason);
+      else rt.breaker().abandon(j->probe);
+    }
     auto done = std::move(j->done);
     batches_active.fetch_sub(1, std::memory_order_relaxed);
     batches_done.fetch_add(1, std::memory_order_relaxed);
     if (done) done(std::move(res));
   }
 
-  void fail_all(const std::shared_ptr<job>& j, const std::string& msg, bool retryable) {
-    j->outcomes.assign(j->batch->records.size(), record_outcome{false, {}, msg, retryable});
-    finish(j);
+  /// The batch failed at the target level (first failure wins): records untouched.
+  void fail_target(const std::shared_ptr<job>& j, target_failure tf) {
+    if (j->finished || j->target) return;
+    target_failures.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("target {} service {}: batch failed at the target level ({}): {}", tgt.name,
+                  service, to_string(tf.cls), tf.reason);
+    j->target = std::move(tf);
+    rt.notify(target_failure_event{tgt.name, service, &*j->target, to_string(j->target->cls)});
+    if (!per_record()) return finish(j);
+    // Records still waiting for a slot are not sent.
+    std::size_t dropped = 0;
+    for (auto it = queue.begin(); it != queue.end();) {
+      if (it->first == j) {
+        it = queue.erase(it);
+        ++dropped;
+      } else {
+        ++it;
+      }
+    }
+    queued.fetch_sub(dropped, std::memory_order_relaxed);
+    j->remaining -= dropped;
+    if (j->remaining == 0) finish(j);
   }
 
-  /// Sends `rq` with the auth header; one refresh-and-repeat on an OAuth2 401.
-  void exchange(const std::shared_ptr<job>& j, std::shared_ptr<const http_request> rq,
-                std::function<void(http_response)> cb, bool may_refresh = true) {
+  /// "<what>: <METHOD> <url>: <detail>" ("<what>: " only when the target
+  /// answered: a transport detail already says what happened).
+  std::string target_reason(const failure_decision& d, const http_request& rq, int status,
+                            const std::string& detail) const {
+    std::string s;
+    if (status != 0) {
+      s += d.reason;
+      s += ": ";
+    }
+    s += rq.method + " " + url_of(rq) + ": " + detail;
+    return s;
+  }
+
+  void fail_cancelled(const std::shared_ptr<job>& j) {
+    target_failure tf;
+    tf.cls = failure_class::cancelled;
+    tf.reason = "cancelled: http client stopped";
+    fail_target(j, std::move(tf));
+  }
+
+  // ---- one request through the failure table -------------------------------
+
+  void report(const std::shared_ptr<job>& j, const call& c, const http_response& r,
+              clock::time_point t0, bool auth_repeat) {
+    const http_request& q = *c.rq;  // as sent, minus the auth header
+    exchange_event e;
+    const std::string url = url_of(q);
+    const std::string err = r.status ? std::string() : rt.auth().redact(r.error);
+    e.target = tgt.name;
+    e.service = service;
+    e.service_name = service_name;
+    e.kind = c.ek;
+    e.method = q.method;
+    e.url = url;
+    e.status = r.status;
+    e.timed_out = r.timed_out;
+    e.cancelled = r.cancelled;
+    e.error = err;
+    e.latency = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0);
+    e.attempt = c.attempts;
+    e.retry = c.retrying && !auth_repeat;
+    e.unknown_outcome = e.retry && c.unknown;
+    e.auth_repeat = auth_repeat;
+    e.request_bytes = q.body.size();
+    e.response_bytes = r.body.size();
+    if (c.record != no_record) e.record_key = j->batch->records[c.record].key;
+    e.batch_id = j->batch_id;
+    rt.notify(e);
+  }
+
+  void run(std::shared_ptr<job> j, std::shared_ptr<call> c, accept_fn accept, final_fn fin,
+           bool auth_repeat = false) {
+    if (j->finished || j->target) {  // the batch already failed (per-record siblings)
+      failure_decision d{failure_action::target, j->target ? j->target->cls : failure_class::cancelled, "batch failed"};
+      return fin(d, http_response{}, {});
+    }
     auto self = shared_from_this();
-    auth->get([self, j, rq, cb = std::move(cb), may_refresh](const auth_result& a) mutable {
+    rt.auth().get([self, j, c, accept = std::move(accept), fin = std::move(fin),
+                   auth_repeat](const auth_result& a) mutable {
       if (!a.ok()) {
+        if (!auth_repeat) ++c->attempts;
+        exchange_facts f;
+        f.kind = endpoint_kind::token;
+        f.status = a.http_status;
+        f.transport_error = a.err == auth_errc::token_transport;
+        f.timed_out = a.timed_out;
+        f.cancelled = a.cancelled;
+        f.unreadable = a.err == auth_errc::token_malformed;
         http_response r;
-        r.error = a.error;
-        return cb(std::move(r));
+        r.status = a.http_status;
+        r.cancelled = a.cancelled;
+        return self->handle(j, c, classify(f), r, a.error, std::move(accept), std::move(fin),
+                            /*token=*/true);
       }
-      http_request q = *rq;
+      http_request q = *c->rq;
       std::string used;
       if (a.header) {
         q.headers.push_back(*a.header);
         used = a.header->second;
       }
+      if (!auth_repeat) ++c->attempts;
       self->requests.fetch_add(1, std::memory_order_relaxed);
       bump_max(self->max_in_flight, self->in_flight.fetch_add(1, std::memory_order_relaxed) + 1);
       ++j->requests;
-      auto on_done = [self, j, rq, cb, may_refresh, used](http_response r) mutable {
+      const auto t0 = clock::now();
+      auto on_done = [self, j, c, accept, fin, used, t0, auth_repeat](http_response r) mutable {
         self->in_flight.fetch_sub(1, std::memory_order_relaxed);
         j->last_status = r.status;
-        if (r.status == 401 && may_refresh && self->auth->refreshable()) {
-          self->auth->invalidate(used);
-          return self->exchange(j, rq, std::move(cb), false);
+        self->report(j, *c, r, t0, auth_repeat);
+        exchange_facts f;
+        f.kind = c->kind;
+        f.status = r.status;
+        f.transport_error = r.transport_error();
+        f.timed_out = r.timed_out;
+        f.sent = r.sent;
+        f.cancelled = r.cancelled;
+        f.may_refresh = self->rt.auth().refreshable() && !c->refreshed;
+        std::string msg;
+        if (r.status >= 200 && r.status <= 299 && !j->finished && !j->target) {
+          std::optional<std::string> unusable = accept(r);
+          if (!unusable) return;
+          f.unreadable = true;
+          msg = self->rt.auth().redact(*unusable);
+        } else {
+          f.json_error_body = r.status != 0 && error_text(r.body, self->tgt.response).has_value();
+          msg = self->describe(r);
         }
-        cb(std::move(r));
+        auto d = classify(f);
+        if (d.action == failure_action::refresh_auth) {
+          c->refreshed = true;
+          self->rt.auth().invalidate(used);
+          return self->run(j, c, std::move(accept), std::move(fin), /*auth_repeat=*/true);
+        }
+        self->handle(j, c, d, r, msg, std::move(accept), std::move(fin), false);
       };
       if (!self->client.submit(std::move(q), on_done)) {
         self->in_flight.fetch_sub(1, std::memory_order_relaxed);
         http_response r;
         r.error = "cancelled: http client stopped";
-        cb(std::move(r));
+        r.cancelled = true;
+        on_done(std::move(r));
       }
     });
   }
 
-  /// Schedules `again` after a backoff if `attempts` (already counting the
-  /// failed one) is below max_attempts; otherwise calls `give_up`.
-  void retry_or(std::uint32_t attempts, std::optional<duration> retry_after,
-                std::function<void()> again, std::function<void()> give_up) {
-    if (attempts >= std::max<std::uint32_t>(1, tgt.max_attempts)) return give_up();
-    retries.fetch_add(1, std::memory_order_relaxed);
-    auto d = retry_delay(attempts, tgt.retry_backoff_base, tgt.retry_backoff_max, retry_after, rng);
-    if (!client.schedule(d, std::move(again))) give_up();
+  /// Retries (same request) while the table says so and attempts remain;
+  /// otherwise hands the final decision to `fin` (exhausted retries become a
+  /// target-level failure of the row's class).
+  void handle(const std::shared_ptr<job>& j, const std::shared_ptr<call>& c, failure_decision d,
+              const http_response& r, const std::string& msg, accept_fn accept, final_fn fin,
+              bool token) {
+    if (d.action == failure_action::success) {  // cannot happen (2xx is accepted before)
+      d = {failure_action::retry_unknown, failure_class::exhausted, "unreadable 2xx answer"};
+    }
+    std::string detail = msg;
+    if (d.retry() && !j->finished && !j->target) {
+      if (c->attempts < attempts_limit()) {
+        retries.fetch_add(1, std::memory_order_relaxed);
+        c->retrying = true;
+        c->unknown = d.action == failure_action::retry_unknown;
+        if (c->unknown) {
+          ++j->unknown_retries;
+          unknown_retries.fetch_add(1, std::memory_order_relaxed);
+          spdlog::warn("target {} service {}: outcome of {} {} unknown ({}: {}); repeating it with "
+                       "the same idempotency keys (attempt {} of {})",
+                       tgt.name, service, c->rq->method, url_of(*c->rq), d.reason, msg,
+                       c->attempts + 1, attempts_limit());
+        }
+        auto delay = retry_delay(c->attempts, tgt.retry_backoff_base, tgt.retry_backoff_max,
+                                 r.retry_after, rng);
+        auto self = shared_from_this();
+        if (client.schedule(delay, [self, j, c, accept, fin]() mutable {
+              self->run(j, c, std::move(accept), std::move(fin));
+            }))
+          return;
+        d = {failure_action::target, failure_class::cancelled, "cancelled: http client stopped"};
+      } else {
+        d = {failure_action::target, d.cls, d.reason};
+        detail += " (gave up after " + std::to_string(c->attempts) + " attempts)";
+      }
+    }
+    if (d.action == failure_action::target) {
+      // fin() turns this into the target_failure: hand it the full reason.
+      if (token) return fin(d, r, std::string(d.reason) + ": " + detail);
+      return fin(d, r, target_reason(d, *c->rq, r.status, detail));
+    }
+    fin(d, r, detail);
   }
 
-  static std::string gave_up(const std::string& msg, std::uint32_t attempts) {
-    return msg + " (gave up after " + std::to_string(attempts) + " attempts)";
+  /// For final_fn: a target-level failure from a decision and the reason
+  /// handle() composed.
+  target_failure target_of(const failure_decision& d, const std::shared_ptr<call>& c,
+                           const http_response& r, const std::string& reason) const {
+    target_failure tf;
+    tf.cls = d.cls;
+    tf.http_status = r.status;
+    tf.url = url_of(*c->rq);
+    tf.reason = reason;
+    return tf;
+  }
+
+  /// Every record gets the same record-level error (final 4xx on a batch).
+  void fail_records(const std::shared_ptr<job>& j, const http_response& r, const std::string& msg,
+                    bool retryable) {
+    record_outcome o;
+    o.ok = false;
+    o.error = msg;
+    o.retryable = retryable;
+    o.http_status = r.status;
+    o.received = cap_received(r.body);
+    j->outcomes.assign(j->batch->records.size(), o);
+    finish(j);
   }
 
   // ---- entry --------------------------------------------------------------
@@ -153,131 +360,167 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   void start(std::shared_ptr<job> j) {
     const auto n = j->batch->records.size();
     if (n == 0) return finish(j);
+    if (!rt.breaker().admit(&j->probe)) {
+      auto b = rt.breaker().snapshot();
+      target_failure tf;
+      tf.cls = failure_class::circuit_open;
+      tf.reason = "circuit open: " + std::to_string(b.consecutive_failures) +
+                  " consecutive target-level failures, nothing sent; next try in " +
+                  std::to_string((b.retry_in.count() + 999) / 1000) + "s; last: " + b.last_failure;
+      return fail_target(j, std::move(tf));
+    }
+    j->admitted = true;
+    if (!j->batch->resume_batch_id.empty() && tgt.protocol == target_protocol::async_batch &&
+        !per_record()) {
+      j->batch_id = j->batch->resume_batch_id;
+      return start_polling(j, duration{0});
+    }
     if (per_record()) {
       j->outcomes.resize(n);
       j->remaining = n;
-      j->record_attempts.assign(n, 0);
       for (std::size_t i = 0; i < n; ++i) queue.emplace_back(j, i);
       queued.fetch_add(n, std::memory_order_relaxed);
       return pump();
     }
-    j->req = std::make_shared<const http_request>(batch_request(tgt, *j->batch, service));
-    if (tgt.protocol == target_protocol::sync_batch) sync_attempt(j);
+    j->req = std::make_shared<const http_request>(batch_request(tgt, *j->batch, ref()));
+    if (tgt.protocol == target_protocol::sync_batch) sync_send(j);
     else async_submit(j);
+  }
+
+  /// final_fn of a whole-batch request (sync POST, async submit).
+  final_fn batch_final(const std::shared_ptr<job>& j, const std::shared_ptr<call>& c) {
+    auto self = shared_from_this();
+    return [self, j, c](const failure_decision& d, const http_response& r, const std::string& msg) {
+      if (d.action == failure_action::record_error) return self->fail_records(j, r, msg, false);
+      self->fail_target(j, self->target_of(d, c, r, msg));
+    };
   }
 
   // ---- sync ---------------------------------------------------------------
 
-  // One batch-level request (sync POST or async submit) through the retry
-  // table. `accepted` handles a 2xx answer: nullopt when it is done with the
-  // job, else why the answer was unusable (then retried like a 5xx). A final
-  // status fails every record; retries repeat `again`, then give up.
-  template <class Accepted, class Again>
-  void attempt_batch(std::shared_ptr<job> j, Accepted accepted, Again again) {
+  void sync_send(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    exchange(j, j->req, [self, j, accepted, again](http_response r) {
-      ++j->send_attempts;
-      auto d = decide(r.status, r.transport_error(), r.timed_out);
-      std::string msg;
-      if (d.success()) {
-        std::optional<std::string> unusable = accepted(r);
-        if (!unusable)
-          return;
-        msg = std::move(*unusable);
-      } else if (!d.retry()) {
-        return self->fail_all(j, self->describe(r), false);
-      } else {
-        msg = self->describe(r);
-      }
-      self->retry_or(
-          j->send_attempts, r.retry_after, again,
-          [self, j, msg] { self->fail_all(j, gave_up(msg, j->send_attempts), true); });
-    });
-  }
-
-  void sync_attempt(std::shared_ptr<job> j) {
-    auto self = shared_from_this();
-    attempt_batch(
-      j,
-      [self, j](const http_response& r) -> std::optional<std::string> {
-        auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
-        if (m.err != map_errc::ok)
-          return m.error;
-        j->outcomes = std::move(m.outcomes);
-        self->finish(j);
-        return std::nullopt;
-      },
-      [self, j] { self->sync_attempt(j); });
+    auto c = std::make_shared<call>();
+    c->kind = endpoint_kind::sync;
+    c->ek = exchange_kind::sync;
+    c->rq = j->req;
+    run(j, c,
+        [self, j](const http_response& r) -> std::optional<std::string> {
+          auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
+          if (m.err != map_errc::ok) return m.error;
+          for (auto& o : m.outcomes) o.http_status = r.status;
+          j->outcomes = std::move(m.outcomes);
+          self->finish(j);
+          return std::nullopt;
+        },
+        batch_final(j, c));
   }
 
   // ---- async --------------------------------------------------------------
 
+  /// Calls start_polling once `persisted` is called; fails the batch as
+  /// cancelled (id kept) when the callback is dropped uncalled.
+  struct persist_guard {
+    std::shared_ptr<impl> self;
+    std::shared_ptr<job> j;
+    std::atomic<bool> called{false};
+    void fire() {
+      if (called.exchange(true)) return;
+      auto s = self;
+      auto jj = j;
+      if (!s->client.schedule(duration{0}, [s, jj] { s->start_polling(jj, std::min(s->tgt.poll_interval, duration(5))); }))
+        s->fail_cancelled(jj);  // client stopped: nothing else runs for this job
+    }
+    ~persist_guard() {
+      if (called.load()) return;
+      auto s = self;
+      auto jj = j;
+      if (!s->client.schedule(duration{0}, [s, jj] { s->fail_cancelled(jj); })) s->fail_cancelled(jj);
+    }
+  };
+
   void async_submit(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    attempt_batch(
-      j,
-      [self, j](const http_response& r) -> std::optional<std::string> {
-        auto id = json_value_at(r.body, "/batchId");
-        if (!id)
-          id = json_value_at(r.body, "/id");
-        if (!id || id->empty())
-          return "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
-        j->batch_id = *id;
-        j->poll_deadline =
-          clock::now() + self->tgt.request_timeout * std::max<std::uint32_t>(1, self->tgt.max_attempts);
-        // Adaptive polling: a fast target answers within milliseconds, so the
-        // first poll comes soon; the wait doubles up to tgt.poll_interval.
-        j->poll_wait = std::min(self->tgt.poll_interval, duration(5));
-        self->schedule_poll(j, j->poll_wait);
-        return std::nullopt;
-      },
-      [self, j] { self->async_submit(j); });
+    auto c = std::make_shared<call>();
+    c->kind = endpoint_kind::submit;
+    c->ek = exchange_kind::submit;
+    c->rq = j->req;
+    run(j, c,
+        [self, j](const http_response& r) -> std::optional<std::string> {
+          auto id = json_value_at(r.body, "/batchId");
+          if (!id) id = json_value_at(r.body, "/id");
+          if (!id || id->empty())
+            return "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
+          j->batch_id = *id;
+          if (!j->on_submitted) {
+            self->start_polling(j, std::min(self->tgt.poll_interval, duration(5)));
+            return std::nullopt;
+          }
+          auto guard = std::make_shared<persist_guard>();
+          guard->self = self;
+          guard->j = j;
+          auto cb = std::move(j->on_submitted);
+          cb(j->batch_id, [guard] { guard->fire(); });
+          return std::nullopt;
+        },
+        batch_final(j, c));
+  }
+
+  void start_polling(const std::shared_ptr<job>& j, duration first_wait) {
+    if (j->finished) return;
+    // Adaptive polling: a fast target answers within milliseconds, so the
+    // first poll comes soon; the wait doubles up to tgt.poll_interval.
+    j->poll_deadline = clock::now() + tgt.poll_timeout;
+    j->poll_wait = std::max(duration(1), std::min(tgt.poll_interval, duration(5)));
+    schedule_poll(j, first_wait);
   }
 
   void schedule_poll(const std::shared_ptr<job>& j, duration d) {
     auto self = shared_from_this();
-    if (!client.schedule(d, [self, j] { self->poll(j); }))
-      fail_all(j, "cancelled: http client stopped", true);
+    if (!client.schedule(d, [self, j] { self->poll(j); })) fail_cancelled(j);
   }
 
   void poll(std::shared_ptr<job> j) {
+    if (j->finished) return;
     auto self = shared_from_this();
-    auto rq = std::make_shared<const http_request>(batch_status_request(tgt, service, j->batch_id));
-    exchange(j, rq, [self, j](http_response r) {
-      auto d = decide(r.status, r.transport_error(), r.timed_out);
-      std::string msg;
-      if (d.success()) {
-        auto st = json_value_at(r.body, "/status");
-        if (st && *st == "done") {
-          auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
-          if (m.err == map_errc::ok) {
+    auto c = std::make_shared<call>();
+    c->kind = endpoint_kind::poll;
+    c->ek = exchange_kind::poll;
+    c->rq = std::make_shared<const http_request>(batch_status_request(tgt, ref(), j->batch_id));
+    run(j, c,
+        [self, j](const http_response& r) -> std::optional<std::string> {
+          auto st = json_value_at(r.body, "/status");
+          if (!st) return std::string("malformed response: batch status without a 'status' field");
+          if (*st == "done") {
+            auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
+            if (m.err != map_errc::ok) return m.error;
+            for (auto& o : m.outcomes) o.http_status = r.status;
             j->outcomes = std::move(m.outcomes);
-            return self->finish(j);
+            self->finish(j);
+            return std::nullopt;
           }
-          msg = m.error;
-        } else if (st) {
-          j->poll_failures = 0;
-          if (clock::now() >= j->poll_deadline)
-            return self->fail_all(j, "async batch " + j->batch_id + " still '" + *st +
-                                         "' at the poll deadline (max_attempts x request_timeout)",
-                                  true);
+          if (clock::now() >= j->poll_deadline) {
+            // Not a failure: the records stay Pending with the id; a later cycle polls.
+            spdlog::info("target {} service {}: async batch {} still '{}' after poll_timeout; "
+                         "its records stay pending and a later cycle polls it again",
+                         self->tgt.name, self->service, j->batch_id, *st);
+            j->still_processing = true;
+            self->finish(j);
+            return std::nullopt;
+          }
           j->poll_wait = std::min(self->tgt.poll_interval, j->poll_wait * 2);
-          return self->schedule_poll(j, j->poll_wait);
-        } else {
-          msg = "malformed response: batch status without a 'status' field";
-        }
-      } else if (!d.retry()) {
-        return self->fail_all(j, "polling async batch " + j->batch_id + ": " + self->describe(r), true);
-      } else {
-        msg = self->describe(r);
-      }
-      ++j->poll_failures;
-      self->retry_or(
-          j->poll_failures, r.retry_after, [self, j] { self->poll(j); },
-          [self, j, msg] {
-            self->fail_all(j, "polling async batch " + j->batch_id + ": " + gave_up(msg, j->poll_failures), true);
-          });
-    });
+          self->schedule_poll(j, j->poll_wait);
+          return std::nullopt;
+        },
+        [self, j, c](const failure_decision& d, const http_response& r, const std::string& msg) {
+          if (d.action == failure_action::batch_unknown) {
+            return self->fail_records(
+                j, r, "async batch " + j->batch_id + " unknown to the target (HTTP " + std::to_string(r.status) + ")",
+                true);
+          }
+          // A poll failure is never a record failure: target-level, id kept.
+          self->fail_target(j, self->target_of(d, c, r, msg));
+        });
   }
 
   // ---- per record (rest / envelope) --------------------------------------
@@ -292,76 +535,101 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     }
   }
 
-  void record_done(const std::shared_ptr<job>& j, std::size_t i, record_outcome o) {
-    j->outcomes[i] = std::move(o);
+  /// A record's slot is free again (its outcome set, or the batch failed).
+  void record_release(const std::shared_ptr<job>& j) {
     slots_busy.fetch_sub(1, std::memory_order_relaxed);
     if (--j->remaining == 0) finish(j);
     pump();
   }
 
+  void record_done(const std::shared_ptr<job>& j, std::size_t i, record_outcome o) {
+    if (!j->target) j->outcomes[i] = std::move(o);
+    record_release(j);
+  }
+
   void record_attempt(std::shared_ptr<job> j, std::size_t i) {
+    if (j->target || j->finished) return record_release(j);
     const auto& rec = j->batch->records[i];
-    std::shared_ptr<const http_request> rq;
+    auto c = std::make_shared<call>();
+    c->ek = exchange_kind::record;
+    c->record = i;
     if (tgt.format == payload_format::envelope) {
-      rq = std::make_shared<const http_request>(envelope_request(tgt, *j->batch, rec, service));
+      c->kind = endpoint_kind::record_item;
+      c->rq = std::make_shared<const http_request>(envelope_request(tgt, *j->batch, rec, ref()));
     } else {
       rest_errc err;
-      auto q = rest_request(tgt, *j->batch, rec, service, err);
+      auto q = rest_request(tgt, *j->batch, rec, ref(), err);
       if (err == rest_errc::missing_remote_id)
-        return record_done(j, i, record_outcome{false, {}, "no remote id known for " +
-                                      std::string(op_name(rec.op)) + " of key " + rec.key +
-                                      " (the ledger has none; it must be created first)", false});
-      rq = std::make_shared<const http_request>(std::move(q));
+      {
+        record_outcome o;
+        o.error = "no remote id known for " + std::string(op_name(rec.op)) + " of key " + rec.key +
+                  " (the ledger has none; it must be created first)";
+        return record_done(j, i, std::move(o));
+      }
+      c->kind = rec.op == record_op::create ? endpoint_kind::record_create
+                : rec.op == record_op::del  ? endpoint_kind::record_delete
+                                            : endpoint_kind::record_item;
+      c->rq = std::make_shared<const http_request>(std::move(q));
     }
     auto self = shared_from_this();
-    exchange(j, rq, [self, j, i](http_response r) {
-      const auto& rec = j->batch->records[i];
-      ++j->record_attempts[i];
-      auto d = decide(r.status, r.transport_error(), r.timed_out);
-      std::string msg;
-      if (d.success()) {
-        auto o = map_single_response(r.body, self->tgt.response);
-        if (o.ok || !o.retryable) {
-          if (o.ok && o.remote_id.empty()) o.remote_id = rec.remote_id;
-          return self->record_done(j, i, std::move(o));
-        }
-        msg = o.error;
-      } else if (r.status == 404 && rec.op == record_op::del &&
-                 self->tgt.format == payload_format::records) {
-        return self->record_done(j, i, record_outcome{true, rec.remote_id, {}, false});
-      } else if (!d.retry()) {
-        return self->record_done(j, i, record_outcome{false, {}, self->describe(r), false});
-      } else {
-        msg = self->describe(r);
-      }
-      self->retry_or(
-          j->record_attempts[i], r.retry_after, [self, j, i] { self->record_attempt(j, i); },
-          [self, j, i, msg] {
-            self->record_done(j, i, record_outcome{false, {}, gave_up(msg, j->record_attempts[i]), true});
-          });
-    });
+    run(j, c,
+        [self, j, i](const http_response& r) -> std::optional<std::string> {
+          auto o = map_single_response(r.body, self->tgt.response);
+          if (!o.ok && o.retryable) return o.error;  // unreadable 2xx
+          if (o.ok && o.remote_id.empty()) o.remote_id = j->batch->records[i].remote_id;
+          o.http_status = r.status;
+          self->record_done(j, i, std::move(o));
+          return std::nullopt;
+        },
+        [self, j, i, c](const failure_decision& d, const http_response& r, const std::string& msg) {
+          record_outcome o;
+          o.http_status = r.status;
+          o.received = cap_received(r.body);
+          switch (d.action) {
+            case failure_action::record_gone:
+              o.ok = true;
+              o.remote_id = j->batch->records[i].remote_id;
+              return self->record_done(j, i, std::move(o));
+            case failure_action::record_error:
+            case failure_action::batch_unknown:
+              o.error = msg;
+              return self->record_done(j, i, std::move(o));
+            default:
+              if (!j->target) self->fail_target(j, self->target_of(d, c, r, msg));
+              return self->record_release(j);
+          }
+        });
   }
 };
 
-send_driver::send_driver(const target_config& tgt, http_client& client, std::uint32_t service)
-    : p_(std::make_shared<impl>(tgt, client, service)) {}
+send_driver::send_driver(target_runtime& rt, std::uint32_t service, std::string service_name)
+    : p_(std::make_shared<impl>(nullptr, rt, service, std::move(service_name))) {}
+
+send_driver::send_driver(const target_config& tgt, http_client& client, std::uint32_t service) {
+  auto own = std::make_unique<target_runtime>(tgt, client);
+  auto& rt = *own;
+  p_ = std::make_shared<impl>(std::move(own), rt, service, std::string());
+}
 
 send_driver::~send_driver() = default;
 
-void send_driver::send(std::shared_ptr<send_batch> batch, std::function<void(batch_result)> done) {
+void send_driver::send(std::shared_ptr<send_batch> batch, std::function<void(batch_result)> done,
+                       submitted_fn on_submitted) {
   auto j = std::make_shared<job>();
   j->batch = std::move(batch);
   j->done = std::move(done);
+  j->on_submitted = std::move(on_submitted);
   p_->batches_active.fetch_add(1, std::memory_order_relaxed);
   auto self = p_;
-  if (!p_->client.schedule(duration{0}, [self, j] { self->start(j); }))
-    p_->fail_all(j, "cancelled: http client stopped", true);
+  if (!p_->client.schedule(duration{0}, [self, j] { self->start(j); })) p_->fail_cancelled(j);
 }
 
 send_driver_status send_driver::status() const {
   send_driver_status s;
   s.requests = p_->requests.load();
   s.retries = p_->retries.load();
+  s.unknown_outcome_retries = p_->unknown_retries.load();
+  s.target_failures = p_->target_failures.load();
   s.in_flight = p_->in_flight.load();
   s.max_in_flight = p_->max_in_flight.load();
   s.slots_busy = p_->slots_busy.load();
@@ -369,7 +637,7 @@ send_driver_status send_driver::status() const {
   s.queued = p_->queued.load();
   s.batches_active = p_->batches_active.load();
   s.batches_done = p_->batches_done.load();
-  s.token_fetches = p_->auth->token_fetches();
+  s.token_fetches = p_->rt.auth().token_fetches();
   return s;
 }
 

@@ -17,19 +17,18 @@ TEST_CASE("static key auth", "[integration][http]") {
   auto t = make_target(srv.port(), target_protocol::sync_batch);
   t.auth.kind = auth_kind::static_key;
   t.auth.value = "Bearer s3cr3t-key";
-  send_driver good(t, client, 1);
+  driver good(t, client, 1);
   CHECK(count_ok(send_and_wait(good, make_batch(1, "a", 5, record_op::create))) == 5);
 
   t.auth.value = "Bearer wrong-key";
-  send_driver bad(t, client, 2);
+  driver bad(t, client, 2);
   auto r = send_and_wait(bad, make_batch(2, "a", 2, record_op::create));
   CHECK(r.http_status == 401);
   CHECK(r.http_attempts == 1);  // final: no retry, no refresh for static keys
-  for (const auto& oc : r.outcomes) {
-    CHECK_FALSE(oc.ok);
-    CHECK_FALSE(oc.retryable);
-    CHECK(oc.error.find("wrong-key") == std::string::npos);
-  }
+  CHECK(r.outcomes.empty());    // target-level: no record touched
+  REQUIRE(r.target);
+  CHECK(r.target->cls == failure_class::credentials);
+  CHECK(r.target->reason.find("wrong-key") == std::string::npos);
   client.stop();
 }
 
@@ -51,7 +50,7 @@ TEST_CASE("oauth2 client credentials: token fetched, cached and refreshed on exp
     t.auth.client_id = "stampede";
     t.auth.client_secret = "very-secret-value";
     const std::uint32_t svc = 80 + static_cast<std::uint32_t>(p);
-    send_driver d(t, client, svc);
+    driver d(t, client, svc);
     CHECK(count_ok(send_and_wait(d, make_batch(svc, "a", 5, record_op::create))) == 5);
     CHECK(d.status().token_fetches == 1);
     CHECK(count_ok(send_and_wait(d, make_batch(svc, "b", 5, record_op::create))) == 5);
@@ -78,7 +77,7 @@ TEST_CASE("oauth2: a 401 refreshes the token once and repeats the request", "[in
   t.auth.token_url = "http://127.0.0.1:" + std::to_string(port) + "/oauth/token";
   t.auth.client_id = "stampede";
   t.auth.client_secret = "very-secret-value";
-  send_driver d(t, client, 90);
+  driver d(t, client, 90);
   CHECK(count_ok(send_and_wait(d, make_batch(90, "a", 3, record_op::create))) == 3);
   // A restarted target forgets the tokens it issued: the cached one now gets 401.
   srv.reset();
@@ -107,15 +106,15 @@ TEST_CASE("oauth2: a token the target never accepts is refreshed only once", "[i
   t.auth.token_url = "http://127.0.0.1:" + std::to_string(issuer.port()) + "/oauth/token";
   t.auth.client_id = "stampede";
   t.auth.client_secret = "very-secret-value";
-  send_driver d(t, client, 92);
+  driver d(t, client, 92);
   auto r = send_and_wait(d, make_batch(92, "a", 2, record_op::create));
   CHECK(r.http_status == 401);
   CHECK(r.http_attempts == 2);
   CHECK(d.status().token_fetches == 2);
-  for (const auto& oc : r.outcomes) {
-    CHECK_FALSE(oc.ok);
-    CHECK_FALSE(oc.retryable);
-  }
+  CHECK(r.outcomes.empty());
+  REQUIRE(r.target);
+  CHECK(r.target->cls == failure_class::credentials);
+  CHECK(r.target->http_status == 401);
   client.stop();
 }
 
@@ -128,19 +127,19 @@ TEST_CASE("oauth2: rejected credentials are reported without the secret", "[inte
   srv.start();
   http_client client;
   auto t = make_target(srv.port(), target_protocol::rest);
-  t.max_attempts = 2;
+  t.request_attempts = 2;
   t.auth.kind = auth_kind::oauth2;
   t.auth.token_url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/oauth/token";
   t.auth.client_id = "stampede";
   t.auth.client_secret = "wrong-secret-xyz";
-  send_driver d(t, client, 91);
+  driver d(t, client, 91);
   auto r = send_and_wait(d, make_batch(91, "a", 2, record_op::create));
-  for (const auto& oc : r.outcomes) {
-    CHECK_FALSE(oc.ok);
-    CHECK(oc.retryable);
-    CHECK(oc.error.find("oauth2 token request") != std::string::npos);
-    CHECK(oc.error.find("wrong-secret-xyz") == std::string::npos);
-  }
+  CHECK(r.outcomes.empty());
+  REQUIRE(r.target);
+  CHECK(r.target->cls == failure_class::credentials);  // the token endpoint refused us: no retry
+  CHECK(d.status().token_fetches == 1);
+  CHECK(r.target->reason.find("oauth2 token request") != std::string::npos);
+  CHECK(r.target->reason.find("wrong-secret-xyz") == std::string::npos);
   CHECK(stat(srv, "/creates") == 0);
   client.stop();
 }

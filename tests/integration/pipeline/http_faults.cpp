@@ -24,7 +24,7 @@ TEST_CASE("503s and 429s are retried to success", "[integration][http]") {
   std::int64_t expected = 0;
   for (auto p : k_protocols) {
     const std::uint32_t svc = 30 + static_cast<std::uint32_t>(p);
-    send_driver d(make_target(f.srv.port(), p), f.client, svc);
+    driver d(make_target(f.srv.port(), p), f.client, svc);
     for (int batch = 0; batch < 3; ++batch) {
       auto r = send_and_wait(d, make_batch(svc, "b" + std::to_string(batch) + "-", 10, record_op::create));
       for (const auto& o2 : r.outcomes) {
@@ -42,23 +42,22 @@ TEST_CASE("503s and 429s are retried to success", "[integration][http]") {
   CHECK(stat(f.srv, "/live_keys") == expected);
 }
 
-TEST_CASE("Retry-After is honoured and exhaustion gives retryable errors", "[integration][http]") {
+TEST_CASE("Retry-After is honoured and exhaustion is a target-level failure", "[integration][http]") {
   target::options o;
   o.f.rate_limit_rate = 1.0;  // every request 429
   o.f.retry_after_s = 0;
   fixture f(o);
   auto t = make_target(f.srv.port(), target_protocol::sync_batch);
-  t.max_attempts = 3;
-  send_driver d(t, f.client, 40);
+  t.request_attempts = 3;
+  driver d(t, f.client, 40);
   auto r = send_and_wait(d, make_batch(40, "x", 4, record_op::create));
   CHECK(r.http_status == 429);
   CHECK(r.http_attempts == 3);
-  for (const auto& oc : r.outcomes) {
-    CHECK_FALSE(oc.ok);
-    CHECK(oc.retryable);
-    CHECK(oc.error.find("HTTP 429") != std::string::npos);
-    CHECK(oc.error.find("gave up after 3 attempts") != std::string::npos);
-  }
+  CHECK(r.outcomes.empty());
+  REQUIRE(r.target);
+  CHECK(r.target->cls == failure_class::exhausted);
+  CHECK(r.target->reason.find("HTTP 429") != std::string::npos);
+  CHECK(r.target->reason.find("gave up after 3 attempts") != std::string::npos);
   CHECK(d.status().retries == 2);
 
   // the client hands the Retry-After seconds to the retry policy
@@ -87,7 +86,7 @@ TEST_CASE("dropped connections and malformed responses are recovered by retry", 
   std::int64_t expected = 0;
   for (auto p : k_protocols) {
     const std::uint32_t svc = 50 + static_cast<std::uint32_t>(p);
-    send_driver d(make_target(f.srv.port(), p), f.client, svc);
+    driver d(make_target(f.srv.port(), p), f.client, svc);
     for (int batch = 0; batch < 3; ++batch) {
       auto r = send_and_wait(d, make_batch(svc, "d" + std::to_string(batch) + "-", 10, record_op::create));
       for (const auto& oc : r.outcomes) {
@@ -110,27 +109,25 @@ TEST_CASE("slow async batches are polled to completion", "[integration][http]") 
   fixture f(o);
   auto t = make_target(f.srv.port(), target_protocol::async_batch);
   t.poll_interval = duration{25};
-  send_driver d(t, f.client, 60);
+  driver d(t, f.client, 60);
   auto r = send_and_wait(d, make_batch(60, "s", 25, record_op::create));
   CHECK(count_ok(r) == 25);
   CHECK(r.http_attempts >= 3);  // submit + at least one "processing" poll + the final poll
   CHECK(stat(f.srv, "/creates") == 25);
 }
 
-TEST_CASE("async poll deadline gives retryable errors", "[integration][http]") {
+TEST_CASE("async batch still processing at poll_timeout stays pending with its id", "[integration][http]") {
   target::options o;
   o.f.batch_delay_ms = 60000;
   fixture f(o);
   auto t = make_target(f.srv.port(), target_protocol::async_batch);
-  t.request_timeout = duration{100};  // deadline = 2 x 100 ms
-  t.max_attempts = 2;
-  send_driver d(t, f.client, 61);
+  t.poll_timeout = duration{200};
+  driver d(t, f.client, 61);
   auto r = send_and_wait(d, make_batch(61, "s", 3, record_op::create));
-  for (const auto& oc : r.outcomes) {
-    CHECK_FALSE(oc.ok);
-    CHECK(oc.retryable);
-    CHECK(oc.error.find("processing") != std::string::npos);
-  }
+  CHECK(r.outcomes.empty());         // records NOT failed
+  CHECK_FALSE(r.target);             // not a failure at all
+  CHECK(r.still_processing_batch_id.rfind("b-", 0) == 0);
+  CHECK(stat(f.srv, "/creates") == 3);
 }
 
 TEST_CASE("REST in-flight bound is respected across batches", "[integration][http]") {
@@ -140,7 +137,7 @@ TEST_CASE("REST in-flight bound is respected across batches", "[integration][htt
   fixture f(o);
   auto t = make_target(f.srv.port(), target_protocol::rest);
   t.in_flight = 3;
-  send_driver d(t, f.client, 70);
+  driver d(t, f.client, 70);
   std::vector<std::future<batch_result>> futs;
   for (int b = 0; b < 4; ++b) {
     auto prom = std::make_shared<std::promise<batch_result>>();
@@ -169,15 +166,17 @@ TEST_CASE("transport errors: nothing listening", "[integration][http]") {
   }  // stopped: the port now refuses connections
   http_client client;
   auto t = make_target(port, target_protocol::sync_batch);
-  t.max_attempts = 2;
-  send_driver d(t, client, 1);
+  t.request_attempts = 2;
+  driver d(t, client, 1);
   auto r = send_and_wait(d, make_batch(1, "k", 2, record_op::create));
   CHECK(r.http_status == 0);
   CHECK(r.http_attempts == 2);
-  for (const auto& oc : r.outcomes) {
-    CHECK(oc.retryable);
-    CHECK(oc.error.find("connection error") != std::string::npos);
-  }
+  CHECK(r.outcomes.empty());
+  REQUIRE(r.target);
+  CHECK(r.target->cls == failure_class::unreachable);
+  CHECK(r.target->reason.find("connection error") != std::string::npos);
+  CHECK(r.target->reason.find("gave up after 2 attempts") != std::string::npos);
+  CHECK(r.target->url == t.base_url + "/services/1/sync");
 }
 
 TEST_CASE("http_client stop cancels pending requests", "[integration][http]") {

@@ -38,7 +38,7 @@ TEST_CASE("every protocol creates records, counted exactly by the target", "[int
   std::int64_t total = 0;
   for (const auto& v : vs) {
     INFO(v.name);
-    send_driver d(make_target(f.srv.port(), v.p, v.fmt), f.client, v.service);
+    driver d(make_target(f.srv.port(), v.p, v.fmt), f.client, v.service);
     auto r = send_and_wait(d, make_batch(v.service, "k", 40, record_op::create));
     check_all_created(r, 40);
     CHECK(r.http_status >= 200);
@@ -61,7 +61,7 @@ TEST_CASE("every protocol creates records, counted exactly by the target", "[int
 
 TEST_CASE("empty batch completes with no request", "[integration][http]") {
   fixture f;
-  send_driver d(make_target(f.srv.port(), target_protocol::sync_batch), f.client, 1);
+  driver d(make_target(f.srv.port(), target_protocol::sync_batch), f.client, 1);
   auto r = send_and_wait(d, make_batch(1, "k", 0, record_op::create));
   CHECK(r.outcomes.empty());
   CHECK(r.http_attempts == 0);
@@ -70,7 +70,7 @@ TEST_CASE("empty batch completes with no request", "[integration][http]") {
 
 TEST_CASE("REST update and delete go through the remote id", "[integration][http]") {
   fixture f;
-  send_driver d(make_target(f.srv.port(), target_protocol::rest), f.client, 7);
+  driver d(make_target(f.srv.port(), target_protocol::rest), f.client, 7);
   auto created = send_and_wait(d, make_batch(7, "r", 10, record_op::create));
   check_all_created(created, 10);
   std::vector<std::string> ids;
@@ -101,7 +101,7 @@ TEST_CASE("batch protocols update by key", "[integration][http]") {
   fixture f;
   for (auto p : {target_protocol::sync_batch, target_protocol::async_batch}) {
     const std::uint32_t svc = p == target_protocol::sync_batch ? 11 : 12;
-    send_driver d(make_target(f.srv.port(), p), f.client, svc);
+    driver d(make_target(f.srv.port(), p), f.client, svc);
     auto c = send_and_wait(d, make_batch(svc, "u", 20, record_op::create));
     REQUIRE(count_ok(c) == 20);
     auto u = send_and_wait(d, make_batch(svc, "u", 20, record_op::update, 2));
@@ -118,7 +118,7 @@ TEST_CASE("per-record validation errors are final", "[integration][http]") {
   fixture f(o);
   for (auto p : {target_protocol::sync_batch, target_protocol::async_batch, target_protocol::rest}) {
     const std::uint32_t svc = 20 + static_cast<std::uint32_t>(p);
-    send_driver d(make_target(f.srv.port(), p), f.client, svc);
+    driver d(make_target(f.srv.port(), p), f.client, svc);
     auto r = send_and_wait(d, make_batch(svc, "k", 15, record_op::create));
     REQUIRE(r.outcomes.size() == 15);
     for (std::size_t i = 0; i < 15; ++i) {

@@ -4,6 +4,7 @@
 
 #include "pipeline/http_client.hpp"
 #include "pipeline/send_driver.hpp"
+#include "pipeline/target_runtime.hpp"
 #include "tools/target/lib/server.hpp"
 
 #include <simdjson.h>
@@ -34,7 +35,7 @@ inline target_config make_target(std::uint16_t port, target_protocol p,
   t.retry_backoff_base = duration{5};
   t.retry_backoff_max = duration{50};
   t.poll_interval = duration{10};
-  t.max_attempts = 40;
+  t.request_attempts = 40;
   t.connect_timeout = duration{2000};
   t.request_timeout = duration{5000};
   return t;
@@ -63,6 +64,19 @@ inline std::shared_ptr<send_batch> make_batch(std::uint32_t service, const std::
   return b;
 }
 
+/// The engine's wiring for one service: a target runtime and a driver on it.
+struct driver {
+  target_runtime rt;
+  send_driver d;
+  driver(const target_config& t, http_client& c, std::uint32_t service)
+      : rt(t, c), d(rt, service, "svc-" + std::to_string(service)) {}
+  send_driver_status status() const { return d.status(); }
+  void send(std::shared_ptr<send_batch> b, std::function<void(batch_result)> done,
+            send_driver::submitted_fn on_submitted = {}) {
+    d.send(std::move(b), std::move(done), std::move(on_submitted));
+  }
+};
+
 /// Sends and waits (bounded) for the batch_result.
 inline batch_result send_and_wait(send_driver& d, std::shared_ptr<send_batch> b,
                                   std::chrono::seconds limit = std::chrono::seconds(60)) {
@@ -72,6 +86,11 @@ inline batch_result send_and_wait(send_driver& d, std::shared_ptr<send_batch> b,
   if (fut.wait_for(limit) != std::future_status::ready)
     throw std::runtime_error("batch not done within the time limit");
   return fut.get();
+}
+
+inline batch_result send_and_wait(driver& d, std::shared_ptr<send_batch> b,
+                                  std::chrono::seconds limit = std::chrono::seconds(60)) {
+  return send_and_wait(d.d, std::move(b), limit);
 }
 
 /// Integer at a JSON pointer of the target's /stats body.
