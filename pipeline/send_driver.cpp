@@ -54,6 +54,14 @@ struct call {
   std::size_t record = no_record;
 };
 
+std::shared_ptr<call> make_call(endpoint_kind k, exchange_kind e, std::shared_ptr<const http_request> rq) {
+  auto c = std::make_shared<call>();
+  c->kind = k;
+  c->ek = e;
+  c->rq = std::move(rq);
+  return c;
+}
+
 using accept_fn = std::function<std::optional<std::string>(const http_response&)>;
 using final_fn = std::function<void(const failure_decision&, const http_response&, const std::string&)>;
 
@@ -396,24 +404,23 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     };
   }
 
+  /// Maps a results body (sync answer, async "done") and ends the batch;
+  /// else says why the body is unusable.
+  std::optional<std::string> take_results(const std::shared_ptr<job>& j, const http_response& r) {
+    auto m = map_batch_response(r.body, tgt.response, *j->batch);
+    if (m.err != map_errc::ok) return m.error;
+    for (auto& o : m.outcomes) o.http_status = r.status;
+    j->outcomes = std::move(m.outcomes);
+    finish(j);
+    return std::nullopt;
+  }
+
   // ---- sync ---------------------------------------------------------------
 
   void sync_send(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    auto c = std::make_shared<call>();
-    c->kind = endpoint_kind::sync;
-    c->ek = exchange_kind::sync;
-    c->rq = j->req;
-    run(j, c,
-        [self, j](const http_response& r) -> std::optional<std::string> {
-          auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
-          if (m.err != map_errc::ok) return m.error;
-          for (auto& o : m.outcomes) o.http_status = r.status;
-          j->outcomes = std::move(m.outcomes);
-          self->finish(j);
-          return std::nullopt;
-        },
-        batch_final(j, c));
+    auto c = make_call(endpoint_kind::sync, exchange_kind::sync, j->req);
+    run(j, c, [self, j](const http_response& r) { return self->take_results(j, r); }, batch_final(j, c));
   }
 
   // ---- async --------------------------------------------------------------
@@ -441,10 +448,7 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
 
   void async_submit(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    auto c = std::make_shared<call>();
-    c->kind = endpoint_kind::submit;
-    c->ek = exchange_kind::submit;
-    c->rq = j->req;
+    auto c = make_call(endpoint_kind::submit, exchange_kind::submit, j->req);
     run(j, c,
         [self, j](const http_response& r) -> std::optional<std::string> {
           auto id = json_value_at(r.body, "/batchId");
@@ -483,22 +487,13 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   void poll(std::shared_ptr<job> j) {
     if (j->finished) return;
     auto self = shared_from_this();
-    auto c = std::make_shared<call>();
-    c->kind = endpoint_kind::poll;
-    c->ek = exchange_kind::poll;
-    c->rq = std::make_shared<const http_request>(batch_status_request(tgt, ref(), j->batch_id));
+    auto c = make_call(endpoint_kind::poll, exchange_kind::poll,
+                       std::make_shared<const http_request>(batch_status_request(tgt, ref(), j->batch_id)));
     run(j, c,
         [self, j](const http_response& r) -> std::optional<std::string> {
           auto st = json_value_at(r.body, "/status");
           if (!st) return std::string("malformed response: batch status without a 'status' field");
-          if (*st == "done") {
-            auto m = map_batch_response(r.body, self->tgt.response, *j->batch);
-            if (m.err != map_errc::ok) return m.error;
-            for (auto& o : m.outcomes) o.http_status = r.status;
-            j->outcomes = std::move(m.outcomes);
-            self->finish(j);
-            return std::nullopt;
-          }
+          if (*st == "done") return self->take_results(j, r);
           if (clock::now() >= j->poll_deadline) {
             // Not a failure: the records stay Pending with the id; a later cycle polls.
             spdlog::info("target {} service {}: async batch {} still '{}' after poll_timeout; "
@@ -550,8 +545,7 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   void record_attempt(std::shared_ptr<job> j, std::size_t i) {
     if (j->target || j->finished) return record_release(j);
     const auto& rec = j->batch->records[i];
-    auto c = std::make_shared<call>();
-    c->ek = exchange_kind::record;
+    auto c = make_call(endpoint_kind::record_item, exchange_kind::record, nullptr);
     c->record = i;
     if (tgt.format == payload_format::envelope) {
       c->kind = endpoint_kind::record_item;
