@@ -4,18 +4,34 @@
 #include "pipeline/circuit_breaker.hpp"
 #include "pipeline/exchange_log.hpp"
 
+#include <mutex>
+
 namespace stampede {
+
+struct target_runtime::observer_set {
+  std::string target;
+  mutable std::mutex mu;
+  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> list;
+
+  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> snapshot() const {
+    std::lock_guard lk(mu);
+    return list;
+  }
+};
 
 target_runtime::target_runtime(const target_config& tgt, http_client& client)
     : tgt_(tgt), client_(client),
       auth_(std::make_shared<authenticator>(tgt.auth, client, tgt.connect_timeout, tgt.request_timeout)),
       breaker_(std::make_unique<circuit_breaker>(tgt.breaker_failures, tgt.breaker_cooldown)),
-      observers_(std::make_shared<const std::vector<std::shared_ptr<exchange_observer>>>(
-          std::vector<std::shared_ptr<exchange_observer>>{std::make_shared<exchange_logger>()})) {
-  // The runtime outlives the authenticator's and the breaker's use (see header).
-  auth_->on_token_exchange([this](const token_exchange& t) {
+      obs_(std::make_shared<observer_set>()) {
+  obs_->target = tgt_.name;
+  obs_->list = std::make_shared<const std::vector<std::shared_ptr<exchange_observer>>>(
+      std::vector<std::shared_ptr<exchange_observer>>{std::make_shared<exchange_logger>()});
+  // The hook may outlive the runtime (a background token refresh): it holds
+  // the observer set, not the runtime.
+  auth_->on_token_exchange([obs = obs_](const token_exchange& t) {
     exchange_event e;
-    e.target = tgt_.name;
+    e.target = obs->target;
     e.kind = exchange_kind::token;
     e.method = "POST";
     e.url = t.url;
@@ -26,7 +42,7 @@ target_runtime::target_runtime(const target_config& tgt, http_client& client)
     e.latency = t.latency;
     e.request_bytes = t.request_bytes;
     e.response_bytes = t.response_bytes;
-    notify(e);
+    for (const auto& o : *obs->snapshot()) o->on_exchange(e);
   });
   breaker_->on_change([this](breaker_state from, breaker_state to, const std::string& reason) {
     notify(breaker_event{tgt_.name, from, to, reason});
@@ -49,27 +65,22 @@ target_runtime_status target_runtime::status() const {
 
 void target_runtime::add_observer(std::shared_ptr<exchange_observer> o) {
   if (!o) return;
-  std::lock_guard lk(mu_);
-  auto next = std::make_shared<std::vector<std::shared_ptr<exchange_observer>>>(*observers_);
+  std::lock_guard lk(obs_->mu);
+  auto next = std::make_shared<std::vector<std::shared_ptr<exchange_observer>>>(*obs_->list);
   next->push_back(std::move(o));
-  observers_ = std::move(next);
-}
-
-std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> target_runtime::observers() const {
-  std::lock_guard lk(mu_);
-  return observers_;
+  obs_->list = std::move(next);
 }
 
 void target_runtime::notify(const exchange_event& e) const {
-  for (const auto& o : *observers()) o->on_exchange(e);
+  for (const auto& o : *obs_->snapshot()) o->on_exchange(e);
 }
 
 void target_runtime::notify(const target_failure_event& e) const {
-  for (const auto& o : *observers()) o->on_target_failure(e);
+  for (const auto& o : *obs_->snapshot()) o->on_target_failure(e);
 }
 
 void target_runtime::notify(const breaker_event& e) const {
-  for (const auto& o : *observers()) o->on_breaker(e);
+  for (const auto& o : *obs_->snapshot()) o->on_breaker(e);
 }
 
 }  // namespace stampede

@@ -16,7 +16,9 @@
 //   the breaker, add_observer(), notify*() and status() are thread-safe.
 //   Observers are called on the thread that reports (the client thread).
 // Limitations: one http_client per runtime (the engine may share one client
-//   between targets). The runtime must outlive every send_driver batch using it.
+//   between targets). The runtime must outlive every send_driver batch using
+//   it; a background token refresh still running after it is gone reports to
+//   the observers it had (they are kept alive until then).
 #pragma once
 
 #include "pipeline/config.hpp"
@@ -25,7 +27,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,14 +65,13 @@ public:
   void notify(const breaker_event& e) const;
 
 private:
-  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> observers() const;
+  struct observer_set;  // shared with the authenticator's token hook
 
   target_config tgt_;
   http_client& client_;
   std::shared_ptr<authenticator> auth_;
   std::unique_ptr<circuit_breaker> breaker_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const std::vector<std::shared_ptr<exchange_observer>>> observers_;
+  std::shared_ptr<observer_set> obs_;
 };
 
 }  // namespace stampede
