@@ -246,7 +246,7 @@ TEST_CASE("an async batch slower than request_timeout keeps its results and remo
   CHECK(d.status().retries == 0);  // "processing" polls are not retries
 }
 
-TEST_CASE("async: polling starts after the id is persisted; a poll failure is target-level with the id kept",
+TEST_CASE("async: polling starts after the id is persisted, and a poll failure is target-level with the id kept",
           "[integration][http][failure]") {
   target::options o;
   o.f.batch_delay_ms = 50;
