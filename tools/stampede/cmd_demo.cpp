@@ -3,6 +3,7 @@
 #include "tools/stampede/runner.hpp"
 #include "tools/target/lib/server.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
@@ -108,11 +109,12 @@ int cmd_demo(const demo_options& d, const run_options& r) {
   int rc = ok;
   std::vector<cycle_result> initial, incremental;
   try {
-    runner rn(*cfg, r);
+    progress_display progress(r.progress, *cfg);
+    auto eng = make_engine(*cfg, progress);
     std::cout << fmt::format("3/5  Initial load (carga inicial) of {} services, in numeric order\n", all.size());
-    rc = rn.run_once(all);
-    initial = rn.results();
-    if (g_stop.load())
+    initial = eng->run_once(all);
+    rc = run_report(initial, *eng, all);
+    if (g_stop.requested())
       return rc;
     std::cout << fmt::format("4/5  Changing {} rows (updates, inserts, soft deletes; some committed late)\n", d.mutate);
     demogen::mutate_options mo;
@@ -134,18 +136,17 @@ int cmd_demo(const demo_options& d, const run_options& r) {
                              wait.count() / 1000.0);
     std::this_thread::sleep_for(wait);
     std::cout << "5/5  Incremental cycle\n";
-    if (rn.run_once(all) != ok)
-      rc = failed;
-    incremental.assign(rn.results().begin() + static_cast<std::ptrdiff_t>(initial.size()),
-                       rn.results().end());
+    incremental = eng->run_once(all);
+    const int rc2 = run_report(incremental, *eng, all);
+    rc = (rc == failed || rc2 == failed) ? failed : std::max(rc, rc2);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return failed;
   }
   std::cout << "\nInitial load:";
-  runner::print_summary(initial, *cfg);
+  print_summary(initial, *cfg);
   std::cout << "\nIncremental cycle:";
-  runner::print_summary(incremental, *cfg);
+  print_summary(incremental, *cfg);
   print_target_stats(srv.stats_json());
   std::string env = d.dir == "demo" ? "" : fmt::format("STAMPEDE_DEMO_DB={} STAMPEDE_STATE_DIR={} ", db.string(), state.string());
   const auto& me = d.self;

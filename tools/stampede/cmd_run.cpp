@@ -1,6 +1,7 @@
 #include "pipeline/check.hpp"
 #include "tools/stampede/runner.hpp"
 
+#include <fmt/format.h>
 #include <iostream>
 
 namespace stampede::cli {
@@ -16,12 +17,23 @@ int cmd_run(const common_options& o, const run_options& r) {
     return bad_input;
   install_stop_handlers();
   try {
-    runner rn(cfg, r);
-    int rc = (r.once || r.initial_load) ? rn.run_once(svcs) : rn.run_continuous(svcs);
-    runner::print_summary(rn.results(), cfg);
-    if (g_stop.load())
-      std::cerr << "stampede: stopped; in-flight work was drained and persisted\n";
-    return rc;
+    progress_display progress(r.progress, cfg);
+    auto eng = make_engine(cfg, progress);
+    std::vector<cycle_result> results;
+    if (r.once || r.initial_load) {
+      results = eng->run_once(svcs, r.initial_load);
+      if (r.initial_load)
+        for (const auto& x : results)
+          if (x.skipped)
+            std::cerr << fmt::format("service {:>2} {:<22} initial load already complete, skipped\n",
+                                     x.service, cfg.find_service(x.service)->name);
+    } else {
+      progress.quiet_when_idle(true);
+      std::cerr << "stampede: running on schedules; SIGTERM or Ctrl-C stops after draining\n";
+      results = eng->run_continuous(svcs);
+    }
+    print_summary(results, cfg);
+    return run_report(results, *eng, svcs);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return failed;

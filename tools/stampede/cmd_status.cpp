@@ -46,6 +46,7 @@ int cmd_status(const common_options& o, const status_options& so) {
                      .count();
   std::string out;
   json_writer w(out);
+  std::vector<std::string> failures;
   if (so.json) {
     w.begin_object();
     w.key("state_dir");
@@ -56,7 +57,7 @@ int cmd_status(const common_options& o, const status_options& so) {
     if (!store)
       std::cout << fmt::format("no state yet in {}: run `stampede run -c {}` first\n",
                                cfg->state.dir, o.config_path);
-    std::cout << fmt::format("{:>3} {:<24} {:<12} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", "svc",
+    std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", "svc",
                              "name", "initial load", "checkpoint (stamp, recno)", "pending",
                              "success", "error", "cancelled", "lag", "schedule");
   }
@@ -66,6 +67,13 @@ int cmd_status(const common_options& o, const status_options& so) {
       st = store->load_state(s->id);
     bool started = !st.checkpoint_stamp.empty() || st.initial_load_complete || st.last_run_ms;
     std::string il = st.initial_load_complete ? "complete" : (started ? "in progress" : "not started");
+    // Errors beside the load state: "complete" alone means every row was delivered.
+    const auto not_ok = st.counts[static_cast<std::size_t>(record_status::error)] +
+                        st.counts[static_cast<std::size_t>(record_status::cancelled)];
+    const std::string il_text = not_ok ? fmt::format("{} ({} err)", il, not_ok) : il;
+    if (!st.last_error.empty())
+      failures.push_back(fmt::format("service {} {}: last cycle failed ({} in a row): {}", s->id,
+                                     s->name, st.consecutive_failures, st.last_error));
     double lag = -1;
     if (!st.newest_delivered_stamp.empty()) {
       auto t = stamp_to_unix_ms(st.newest_delivered_stamp);
@@ -79,6 +87,10 @@ int cmd_status(const common_options& o, const status_options& so) {
       w.key("table"); w.string(s->table);
       w.key("schedule"); w.string(describe(s->when));
       w.key("initial_load"); w.string(il);
+      w.key("not_delivered"); w.uinteger(not_ok);
+      w.key("last_error"); w.string(st.last_error);
+      w.key("last_error_ms"); w.integer(st.last_error_ms);
+      w.key("consecutive_failures"); w.uinteger(st.consecutive_failures);
       w.key("checkpoint"); w.begin_object();
       w.key("stamp"); w.string(st.checkpoint_stamp);
       w.key("recno"); w.integer(st.checkpoint_recno);
@@ -101,8 +113,8 @@ int cmd_status(const common_options& o, const status_options& so) {
     } else {
       auto cp = st.checkpoint_stamp.empty() ? std::string("-")
                                             : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);
-      std::cout << fmt::format("{:>3} {:<24} {:<12} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", s->id,
-                               s->name.substr(0, 24), il, cp, st.counts[0], st.counts[1],
+      std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", s->id,
+                               s->name.substr(0, 24), il_text, cp, st.counts[0], st.counts[1],
                                st.counts[2], st.counts[3], lag_text(lag), describe(s->when));
     }
   }
@@ -110,6 +122,9 @@ int cmd_status(const common_options& o, const status_options& so) {
     w.end_array();
     w.end_object();
     std::cout << out << "\n";
+  } else {
+    for (const auto& f : failures)
+      std::cout << f << "\n";
   }
   return ok;
 }

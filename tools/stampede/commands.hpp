@@ -11,12 +11,15 @@
 
 namespace stampede::cli {
 
-/// Documented exit codes (README "Exit codes").
+/// Documented exit codes (README "Exit codes"; main.cpp's footer).
 enum exit_code : int {
-  ok = 0,
-  failed = 1,        // a cycle failed: source, target or state store error
-  bad_input = 2,     // bad flags, config, or source layout; nothing was written
-  not_yet = 3,       // the subcommand's engine arrives in a later issue
+  ok = 0,              // everything selected was delivered
+  failed = 1,          // a cycle failed: source, target or state store error, or the
+                       // drain after a stop timed out (the message says what was left)
+  bad_input = 2,       // bad flags, config, or source layout; nothing was written
+  not_yet = 3,         // the subcommand's engine arrives in a later issue
+  records_failed = 4,  // the cycles completed, but records of the selected services
+                       // are in Error or Cancelled (stderr: counts and top reasons)
 };
 
 struct common_options {

@@ -1,8 +1,8 @@
 #include "tools/stampede/runner.hpp"
 
+#include "engine/totals.hpp"
 #include "pipeline/schedule.hpp"
 
-#include <caf/all.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,33 +10,26 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
 namespace stampede::cli {
 
-std::atomic<bool> g_stop{false};
+stop_token g_stop;
 
 namespace {
 
-std::atomic<std::int64_t> g_first_signal_ms{0};
-
-std::int64_t monotonic_ms() {  // async-signal-safe
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 void on_signal(int) {
-  const auto now = monotonic_ms();
-  if (!g_stop.exchange(true)) {
-    g_first_signal_ms.store(now);
+  const auto now = stop_token::monotonic_ms();
+  if (!g_stop.requested()) {
+    g_stop.request();
     return;
   }
   // The same stop often arrives twice at once (to the process and to its
   // process group, e.g. from `timeout` or a supervisor): only a second
   // signal at least 2 s after the first means "exit now".
-  if (now - g_first_signal_ms.load() >= 2000) {
+  if (now - g_stop.requested_at_ms() >= 2000) {
     const char msg[] = "\nstampede: second signal, exiting without draining\n";
     [[maybe_unused]] auto n = ::write(2, msg, sizeof(msg) - 1);
     ::_exit(1);
@@ -51,11 +44,6 @@ std::string human(double v) {
   return fmt::format("{:.0f}", v);
 }
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 } // namespace
 
 void install_stop_handlers() {
@@ -66,7 +54,7 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-progress_display::progress_display(const std::string& mode) {
+progress_display::progress_display(const std::string& mode, const config& cfg) : cfg_(cfg) {
   tty_ = ::isatty(2) != 0;
   enabled_ = mode == "always" || (mode == "auto");
   if (mode == "auto" && !tty_)
@@ -75,9 +63,15 @@ progress_display::progress_display(const std::string& mode) {
     enabled_ = false;
 }
 
-void progress_display::update(const cycle_progress& p, const std::string& name) {
+static std::string service_name(const config& cfg, std::uint32_t id) {
+  const auto* s = cfg.find_service(id);
+  return s ? s->name : std::string("?");
+}
+
+void progress_display::update(const cycle_progress& p) {
   if (!enabled_)
     return;
+  const auto name = service_name(cfg_, p.service);
   if (!tty_ && p.seconds - last_print_ < 5.0)
     return;
   last_print_ = p.seconds;
@@ -95,9 +89,12 @@ void progress_display::update(const cycle_progress& p, const std::string& name) 
     std::cerr << line << "\n";
 }
 
-void progress_display::done(const cycle_result& r, const std::string& name) {
-  if (!enabled_)
+void progress_display::done(const cycle_result& r) {
+  if (!enabled_ || r.skipped)
     return;
+  if (quiet_idle_ && r.ok && r.counts.sent() == 0)
+    return;
+  const auto name = service_name(cfg_, r.service);
   if (tty_)
     std::cerr << "\r\033[K";
   double rate = r.seconds > 0 ? r.rows_read / r.seconds : 0;
@@ -107,185 +104,109 @@ void progress_display::done(const cycle_result& r, const std::string& name) {
   }
   std::cerr << fmt::format(
     "service {:>2} {:<22} {:<12} {:>8} rows in {:.2f}s ({} rows/s): {} created, {} updated, "
-    "{} deleted, {} failed, {} unchanged{}\n",
+    "{} deleted, {} failed, {} unchanged{}{}\n",
     r.service, name.substr(0, 22), r.initial_load ? "initial load" : "incremental",
     human(static_cast<double>(r.rows_read)), r.seconds, human(rate), r.counts.created,
     r.counts.updated, r.counts.deleted, r.counts.failed, r.counts.unchanged,
+    r.counts.cancelled ? fmt::format(" ({} cancelled)", r.counts.cancelled) : "",
     r.stopped ? " (stopped)" : "");
 }
 
-struct runner::impl {
-  const config& cfg;
-  run_options opts;
-  std::unique_ptr<state_store> store;
-  std::unique_ptr<http_client> client;
-  caf::actor_system_config sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::unique_ptr<metrics_registry> metrics;
-  progress_display progress;
-
-  impl(const config& c, const run_options& o) : cfg(c), opts(o), progress(o.progress) {
-  }
-};
-
-runner::runner(const config& cfg, const run_options& opts)
-  : p_(std::make_unique<impl>(cfg, opts)) {
-  try {
-    p_->store = state_store::open(cfg.state.dir);
-  } catch (const store_error& e) {
-    throw std::runtime_error(fmt::format("state store {}: {}", cfg.state.dir, e.what()));
-  }
-  p_->client = std::make_unique<http_client>();
-  if (!cfg.metrics.listen.empty()) {
-    p_->metrics = std::make_unique<metrics_registry>();
-    try {
-      p_->metrics->serve(cfg.metrics.listen);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("metrics.listen {}: {} (change [metrics] listen, or "
-                                           "set it to \"\" to turn the exporter off)",
-                                           cfg.metrics.listen, e.what()));
-    }
-    auto host = cfg.metrics.listen.substr(0, cfg.metrics.listen.rfind(':'));
-    std::cerr << fmt::format("stampede: Prometheus metrics on http://{}:{}/metrics\n", host,
-                             p_->metrics->port());
-  }
-  p_->sys_cfg.set("logger.console", caf::atom("none"));
-  // Only transformers and the sender run on the scheduler (the extractor,
-  // reconciler and HTTP have their own threads): as many workers as
-  // transformers, and idle workers that sleep instead of spinning.
-  const auto hw = std::max(1u, std::thread::hardware_concurrency());
-  p_->sys_cfg.set("scheduler.max-threads",
-                  static_cast<std::size_t>(std::clamp(cfg.engine.transformers, 1u, hw)));
-  p_->sys_cfg.set("work-stealing.moderate-sleep-duration",
-                  caf::timespan{std::chrono::microseconds(500)});
-  p_->sys = std::make_unique<caf::actor_system>(p_->sys_cfg);
-}
-
-runner::~runner() {
-  if (p_ && p_->client)
-    p_->client->drain(std::chrono::seconds(5));
-}
-
-cycle_result runner::cycle(const service_config& svc, bool initial_only) {
-  cycle_options co;
-  co.initial_load_only = initial_only;
-  co.stop = &g_stop;
-  co.metrics = p_->metrics.get();
-  co.on_progress = [this, &svc](const cycle_progress& p) {
-    if (!p.done)
-      p_->progress.update(p, svc.name);
-  };
-  auto r = run_cycle(*p_->sys, p_->cfg, svc, *p_->store, *p_->client, co);
-  const bool skipped = initial_only && r.ok && !r.initial_load;
-  const bool quiet = aggregate_ && r.ok && r.counts.sent() == 0;  // continuous, nothing sent
-  if (!skipped && !quiet)
-    p_->progress.done(r, svc.name);
-  record(r);
-  return r;
-}
-
-void runner::record(const cycle_result& r) {
-  if (!aggregate_) {
-    results_.push_back(r);
-    return;
-  }
-  // Continuous mode: one entry per service, summed, so memory stays flat
-  // however many cycles run.
-  for (auto& x : results_) {
-    if (x.service != r.service)
-      continue;
-    x.counts.created += r.counts.created;
-    x.counts.updated += r.counts.updated;
-    x.counts.deleted += r.counts.deleted;
-    x.counts.failed += r.counts.failed;
-    x.counts.unchanged += r.counts.unchanged;
-    x.rows_read += r.rows_read;
-    x.seconds += r.seconds;
-    x.ok = x.ok && r.ok;
-    if (!r.ok)
-      x.error = r.error;
-    return;
-  }
-  results_.push_back(r);
-}
-
-int runner::run_once(const std::vector<const service_config*>& svcs) {
-  int rc = ok;
-  for (const auto* s : svcs) {
-    if (g_stop.load())
-      break;
-    auto r = cycle(*s, p_->opts.initial_load);
-    if (!r.ok)
-      rc = failed;
-    if (p_->opts.initial_load && r.ok && !r.initial_load)
-      std::cerr << fmt::format("service {:>2} {:<22} initial load already complete, skipped\n",
-                               s->id, s->name);
-  }
-  return rc;
-}
-
-int runner::run_continuous(const std::vector<const service_config*>& svcs) {
-  aggregate_ = true;
-  // Initial loads first, in numeric order.
-  int rc = ok;
-  for (const auto* s : svcs) {
-    if (g_stop.load())
-      return rc;
-    auto st = p_->store->load_state(s->id);
-    if (!st.initial_load_complete) {
-      auto r = cycle(*s, true);
-      if (!r.ok)
-        rc = failed;
-    }
-  }
-  std::vector<std::int64_t> due(svcs.size());
-  for (std::size_t i = 0; i < svcs.size(); ++i)
-    due[i] = next_due(svcs[i]->when, now_ms(), p_->cfg.source.utc_offset_minutes);
-  std::cerr << "stampede: running on schedules; SIGTERM or Ctrl-C stops after draining\n";
-  while (!g_stop.load()) {
-    auto now = now_ms();
-    bool ran = false;
-    for (std::size_t i = 0; i < svcs.size() && !g_stop.load(); ++i) {
-      if (due[i] > now)
-        continue;
-      auto r = cycle(*svcs[i], false);
-      if (!r.ok)
-        rc = failed;
-      ran = true;
-      auto after = now_ms();
-      due[i] = next_due(svcs[i]->when, after, p_->cfg.source.utc_offset_minutes);
-      // "always" services idle a second when a cycle found nothing to send.
-      if (svcs[i]->when.k == schedule::kind::always && r.counts.sent() == 0)
-        due[i] = after + 1000;
-    }
-    if (!ran)
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return rc;
-}
-
-void runner::print_summary(const std::vector<cycle_result>& rs, const config& cfg) {
-  std::cout << fmt::format("\n{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10} {:>9} {:>9}\n", "svc",
-                           "name", "created", "updated", "deleted", "failed", "unchanged", "rows read",
-                           "seconds", "rows/s");
+void print_summary(const std::vector<cycle_result>& rs, const config& cfg) {
+  std::cout << fmt::format("\n{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10} {:>10} {:>9} {:>9}\n",
+                           "svc", "name", "created", "updated", "deleted", "failed", "cancelled",
+                           "unchanged", "rows read", "seconds", "rows/s");
   cycle_counts total;
   for (const auto& r : rs) {
     const auto* s = cfg.find_service(r.service);
     double rate = r.seconds > 0 ? r.rows_read / r.seconds : 0;
-    std::cout << fmt::format("{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10} {:>9.3f} {:>9}{}\n",
-                             r.service, s ? s->name.substr(0, 24) : "?", r.counts.created,
-                             r.counts.updated, r.counts.deleted, r.counts.failed, r.counts.unchanged,
-                             r.rows_read, r.seconds, human(rate),
-                             r.ok ? "" : "  FAILED: " + r.error);
-    total.created += r.counts.created;
-    total.updated += r.counts.updated;
-    total.deleted += r.counts.deleted;
-    total.failed += r.counts.failed;
-    total.unchanged += r.counts.unchanged;
+    std::cout << fmt::format(
+      "{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10} {:>10} {:>9.3f} {:>9}{}\n", r.service,
+      s ? s->name.substr(0, 24) : "?", r.counts.created, r.counts.updated, r.counts.deleted,
+      r.counts.failed, r.counts.cancelled, r.counts.unchanged, r.rows_read, r.seconds, human(rate),
+      r.ok ? "" : "  FAILED: " + r.error);
+    cycle_counts c = r.counts;
+    c.reasons.clear();
+    add_counts(total, c);
   }
-  std::cout << fmt::format("{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>10}\n", "", "total",
+  std::cout << fmt::format("{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10}\n", "", "total",
                            total.created, total.updated, total.deleted, total.failed,
-                           total.unchanged);
+                           total.cancelled, total.unchanged);
+}
+
+std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress) {
+  engine_options eo;
+  eo.stop = &g_stop;
+  auto e = std::make_unique<engine>(cfg, std::move(eo));
+  if (auto url = e->metrics_url(); !url.empty())
+    std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);
+  engine_observer o;
+  o.progress = [&progress](const cycle_progress& p) { progress.update(p); };
+  o.cycle_done = [&progress](const cycle_result& r) { progress.done(r); };
+  e->subscribe(std::move(o));
+  return e;
+}
+
+int run_report(const std::vector<cycle_result>& rs, engine& e,
+               const std::vector<const service_config*>& svcs) {
+  const auto& cfg = e.cfg();
+  int rc = ok;
+  std::map<std::string, std::uint64_t> reasons;
+  for (const auto& r : rs) {
+    merge_reasons(reasons, r.counts.reasons);
+    if (r.ok)
+      continue;
+    rc = failed;
+    std::cerr << fmt::format("stampede: FAILED ({}): {}\n", service_name(cfg, r.service), r.error);
+  }
+  if (g_stop.requested()) {
+    const bool timed_out = std::any_of(rs.begin(), rs.end(), [](const cycle_result& r) {
+      return r.code == errc::drain_timeout;
+    });
+    if (timed_out) {
+      drain_left left;
+      for (const auto& r : rs) {
+        left.batches_in_flight += r.left.batches_in_flight;
+        left.records_in_flight += r.left.records_in_flight;
+        left.batches_waiting += r.left.batches_waiting;
+        left.pages_unfinished += r.left.pages_unfinished;
+      }
+      std::cerr << fmt::format(
+        "stampede: stopped; the drain timed out (engine.drain_timeout {:.1f}s): {} batch(es) "
+        "({} records) were still at the target and {} page(s) not durable; the next run "
+        "re-reads and resends them\n",
+        cfg.engine.drain_timeout.count() / 1000.0, left.batches_in_flight,
+        left.records_in_flight, left.pages_unfinished);
+    } else {
+      std::cerr << "stampede: stopped; in-flight work was drained and persisted\n";
+    }
+  }
+  if (rc != ok)
+    return rc;
+  // Every cycle completed: did every record of these services get delivered?
+  std::uint64_t errors = 0, cancelled = 0;
+  std::string lines;
+  for (const auto& st : e.status(svcs)) {
+    const auto err = st.state.counts[static_cast<std::size_t>(record_status::error)];
+    const auto can = st.state.counts[static_cast<std::size_t>(record_status::cancelled)];
+    if (err + can == 0)
+      continue;
+    errors += err;
+    cancelled += can;
+    lines += fmt::format("  service {} {}: {} in Error, {} Cancelled\n", st.id, st.name, err, can);
+  }
+  if (errors + cancelled == 0)
+    return ok;
+  std::cerr << fmt::format("stampede: {} record(s) in Error and {} Cancelled were not delivered:\n{}",
+                           errors, cancelled, lines);
+  const auto top = top_reasons(reasons, 5);
+  if (!top.empty()) {
+    std::cerr << "most frequent reasons this run:\n";
+    for (const auto& [text, n] : top)
+      std::cerr << fmt::format("  {:>7}  {}\n", n, text);
+  }
+  std::cerr << "see `stampede log --status error`; `stampede resend` sends them again\n";
+  return records_failed;
 }
 
 } // namespace stampede::cli

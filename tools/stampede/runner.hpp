@@ -1,61 +1,59 @@
-// Runs export cycles for the CLI: owns the state store, the HTTP client and
-// the actor system, handles SIGTERM/SIGINT, prints progress and summaries.
+// The CLI side of running the engine: signals, progress, summaries, exit codes.
 //
-// Operation: `run_once` runs one cycle per selected service in id order;
-//   `run_continuous` first finishes initial loads in id order, then runs each
-//   service when its schedule says so, until a stop signal.
-// Concurrency: cycles run one at a time from the calling thread (each cycle is
-//   itself parallel inside). Services 19-22 are meant to run as their own
-//   workers (`--services 19`), so one process rarely has two busy services.
+// Operation: `install_stop_handlers` makes SIGTERM/SIGINT request `g_stop`
+//   (the engine drains, bounded by engine.drain_timeout). `progress_display`
+//   prints the engine's progress samples and one line per finished cycle.
+//   `print_summary` prints the per-service table; `run_report` prints, on
+//   stderr, failed services, what a drain timeout left, and records in Error
+//   or Cancelled with the most frequent reasons, and returns the exit code
+//   (commands.hpp): ok, records_failed, failed.
+// Concurrency: everything on the CLI's thread, except the signal handler
+//   (async-signal-safe: stop_token::request and write(2) only).
 // Limitations: a second SIGINT/SIGTERM (2 s or more after the first) exits at
 //   once (exit 1) without draining.
 #pragma once
 
 #include "actors/cycle.hpp"
+#include "engine/engine.hpp"
 #include "pipeline/config.hpp"
 #include "tools/stampede/commands.hpp"
 
-#include <atomic>
-#include <memory>
+#include <string>
 #include <vector>
 
 namespace stampede::cli {
 
-/// Set by SIGTERM/SIGINT once `install_stop_handlers()` ran.
-extern std::atomic<bool> g_stop;
+/// Requested by SIGTERM/SIGINT once `install_stop_handlers()` ran.
+extern stop_token g_stop;
 void install_stop_handlers();
 
 class progress_display {
 public:
-  explicit progress_display(const std::string& mode);
-  void update(const cycle_progress& p, const std::string& name);
-  void done(const cycle_result& r, const std::string& name);
+  explicit progress_display(const std::string& mode, const config& cfg);
+  void update(const cycle_progress& p);
+  void done(const cycle_result& r);
+  /// Continuous mode: cycles that sent nothing and succeeded print no line.
+  void quiet_when_idle(bool q) { quiet_idle_ = q; }
 
 private:
+  const config& cfg_;
   bool enabled_ = true;
   bool tty_ = false;
+  bool quiet_idle_ = false;
   double last_print_ = -10;
 };
 
-class runner {
-public:
-  /// Throws std::runtime_error with a clear message (state dir locked, ...).
-  runner(const config& cfg, const run_options& opts);
-  ~runner();
+/// An engine for the CLI: metrics URL and progress printed, `g_stop` as its stop.
+/// Throws engine_error.
+std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress);
 
-  cycle_result cycle(const service_config& svc, bool initial_only);
-  /// Exit code: ok, or failed when any cycle failed.
-  int run_once(const std::vector<const service_config*>& svcs);
-  int run_continuous(const std::vector<const service_config*>& svcs);
-  const std::vector<cycle_result>& results() const { return results_; }
-  static void print_summary(const std::vector<cycle_result>& rs, const config& cfg);
+void print_summary(const std::vector<cycle_result>& rs, const config& cfg);
 
-private:
-  struct impl;
-  std::unique_ptr<impl> p_;
-  void record(const cycle_result& r);
-  std::vector<cycle_result> results_;  // run_once: one per cycle; continuous: one per service
-  bool aggregate_ = false;
-};
+/// Prints what went wrong (stderr) and returns the exit code of a run over
+/// `svcs`: failed when a cycle failed (drain timeouts included), else
+/// records_failed when records of `svcs` are in Error or Cancelled in the
+/// store, else ok.
+int run_report(const std::vector<cycle_result>& rs, engine& e,
+               const std::vector<const service_config*>& svcs);
 
 } // namespace stampede::cli

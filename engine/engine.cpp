@@ -1,0 +1,327 @@
+#include "engine/engine.hpp"
+
+#include "engine/scheduler.hpp"
+#include "engine/totals.hpp"
+#include "metrics/probes.hpp"
+#include "metrics/registry.hpp"
+#include "pipeline/http_client.hpp"
+#include "pipeline/schedule.hpp"
+#include "pipeline/send_driver.hpp"
+
+#include <caf/all.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace stampede {
+
+namespace {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+constexpr std::chrono::milliseconds client_drain_limit{5000};
+constexpr std::chrono::milliseconds idle_poll{200};
+
+// Request metrics of a target hang off its runtime's exchange observers.
+void add_http_probe(target_runtime& rt, metrics_registry& m, const std::string& target) {
+  rt.add_observer(std::make_shared<http_probe>(m, target));
+}
+
+} // namespace
+
+struct engine::impl {
+  config cfg;
+  engine_options opts;
+  stop_token own_stop;
+  stop_token* stop = nullptr;
+  std::unique_ptr<metrics_registry> metrics;
+  std::unique_ptr<state_store> store;
+  std::unique_ptr<http_client> client;
+  std::map<std::string, std::unique_ptr<target_runtime>> runtimes;
+  caf::actor_system_config sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::vector<engine_observer> observers;
+
+  // What status() reports about the run loop (any thread).
+  mutable std::mutex mx;
+  std::uint32_t running = 0;                   // service id, 0 = none
+  std::map<std::uint32_t, std::int64_t> next_due;
+
+  void notify_progress(const cycle_progress& p) const {
+    for (const auto& o : observers)
+      if (o.progress)
+        o.progress(p);
+  }
+  void notify_done(const cycle_result& r) const {
+    for (const auto& o : observers)
+      if (o.cycle_done)
+        o.cycle_done(r);
+  }
+
+  /// Persists the failures in a row and the last error (the scheduler's
+  /// backoff survives a restart; `status` shows the cause). The cycle's
+  /// reconciler is gone, so this is the only writer of the state now.
+  void record_outcome(const service_config& svc, const cycle_result& r) {
+    if (r.skipped)
+      return;
+    try {
+      auto st = store->load_state(svc.id);
+      const bool failed = failed_cycle(r);
+      if (!failed && st.consecutive_failures == 0 && st.last_error.empty())
+        return;
+      if (failed) {
+        ++st.consecutive_failures;
+        st.last_error = r.error;
+        st.last_error_ms = now_ms();
+      } else if (r.ok) {
+        st.consecutive_failures = 0;
+        st.last_error.clear();
+        st.last_error_ms = 0;
+      } else {
+        return;  // stopped / drain timeout: says nothing about the service
+      }
+      store->commit(svc.id, {}, st, /*sync=*/false);
+    } catch (const std::exception&) {
+      // The cycle's own result already says what failed; the state write is
+      // best effort (the next cycle's commit carries the counts anyway).
+    }
+  }
+};
+
+engine::engine(const config& cfg, engine_options opts) : p_(std::make_unique<impl>()) {
+  p_->cfg = cfg;
+  p_->opts = std::move(opts);
+  p_->stop = p_->opts.stop ? p_->opts.stop : &p_->own_stop;
+  try {
+    p_->store = state_store::open(cfg.state.dir);
+  } catch (const std::exception& e) {
+    throw engine_error(errc::store_failed, fmt::format("state store {}: {}", cfg.state.dir, e.what()));
+  }
+  if (!cfg.metrics.listen.empty()) {
+    p_->metrics = std::make_unique<metrics_registry>();
+    if (p_->opts.serve_metrics) {
+      try {
+        p_->metrics->serve(cfg.metrics.listen);
+      } catch (const std::exception& e) {
+        throw engine_error(errc::bad_config,
+                           fmt::format("metrics.listen {}: {} (change [metrics] listen, or set it "
+                                       "to \"\" to turn the exporter off)",
+                                       cfg.metrics.listen, e.what()));
+      }
+    }
+  }
+  try {
+    p_->client = std::make_unique<http_client>();
+  } catch (const std::exception& e) {
+    throw engine_error(errc::internal, fmt::format("HTTP client: {}", e.what()));
+  }
+  for (const auto& [name, tgt] : p_->cfg.targets) {
+    auto rt = std::make_unique<target_runtime>(tgt, *p_->client);
+    if (p_->metrics)
+      add_http_probe(*rt, *p_->metrics, name);
+    p_->runtimes.emplace(name, std::move(rt));
+  }
+  register_errors(p_->sys_cfg);
+  p_->sys_cfg.set("logger.console", caf::atom("none"));
+  // Only transformers and the sender run on the scheduler (the extractor,
+  // reconciler and HTTP have their own threads): as many workers as
+  // transformers, and idle workers that sleep instead of spinning.
+  const auto hw = std::max(1u, std::thread::hardware_concurrency());
+  p_->sys_cfg.set("scheduler.max-threads",
+                  static_cast<std::size_t>(std::clamp(cfg.engine.transformers, 1u, hw)));
+  p_->sys_cfg.set("work-stealing.moderate-sleep-duration",
+                  caf::timespan{std::chrono::microseconds(500)});
+  p_->sys = std::make_unique<caf::actor_system>(p_->sys_cfg);
+}
+
+engine::~engine() {
+  if (!p_)
+    return;
+  if (p_->client) {
+    // Timers and requests still pending (a poll, a retry): bounded by the
+    // drain deadline after a stop, else a few seconds.
+    auto limit = client_drain_limit;
+    if (p_->stop->requested())
+      limit = std::chrono::milliseconds(std::clamp<std::int64_t>(
+        p_->stop->drain_left_ms(p_->cfg.engine.drain_timeout), 0, limit.count()));
+    if (limit.count() > 0)
+      p_->client->drain(limit);
+    p_->client->stop();
+  }
+  // Members go in reverse order: the actor system (waits for every actor),
+  // then the runtimes, the client, the store, the metrics.
+}
+
+const config& engine::cfg() const { return p_->cfg; }
+state_store& engine::store() { return *p_->store; }
+metrics_registry* engine::metrics() { return p_->metrics.get(); }
+
+std::string engine::metrics_url() const {
+  if (!p_->metrics || !p_->metrics->serving())
+    return {};
+  const auto& l = p_->cfg.metrics.listen;
+  return fmt::format("http://{}:{}/metrics", l.substr(0, l.rfind(':')), p_->metrics->port());
+}
+
+void engine::subscribe(engine_observer o) { p_->observers.push_back(std::move(o)); }
+
+void engine::stop() { p_->stop->request(); }
+bool engine::stopping() const { return p_->stop->requested(); }
+
+target_runtime* engine::runtime(const std::string& target) {
+  auto it = p_->runtimes.find(target);
+  return it == p_->runtimes.end() ? nullptr : it->second.get();
+}
+
+cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
+  if (p_->opts.before_cycle) {
+    try {
+      p_->opts.before_cycle(*p_->store);
+    } catch (const std::exception& e) {
+      cycle_result r;
+      r.service = svc.id;
+      r.code = errc::store_failed;
+      r.error = fmt::format("service {}: applying pending requests: {}", svc.id, e.what());
+      p_->notify_done(r);
+      return r;
+    }
+  }
+  auto* rt = runtime(svc.target);
+  if (!rt) {
+    cycle_result r;
+    r.service = svc.id;
+    r.code = errc::bad_config;
+    r.error = fmt::format("service {}: no target named '{}'", svc.id, svc.target);
+    p_->notify_done(r);
+    return r;
+  }
+  auto driver = std::make_shared<send_driver>(*rt, svc.id, svc.name);
+  batch_starter start = [driver](batch_ptr b, std::function<void(batch_result)> done,
+                                 submitted_fn on_submitted) {
+    driver->send(std::move(b), std::move(done), std::move(on_submitted));
+  };
+  cycle_options co;
+  co.initial_load_only = initial_only;
+  co.stop = p_->stop;
+  co.metrics = p_->metrics.get();
+  if (!p_->observers.empty())
+    co.on_progress = [this](const cycle_progress& pr) {
+      if (!pr.done)
+        p_->notify_progress(pr);
+    };
+  {
+    std::lock_guard<std::mutex> lk(p_->mx);
+    p_->running = svc.id;
+  }
+  auto r = stampede::run_cycle(*p_->sys, p_->cfg, svc, *p_->store, std::move(start), co);
+  {
+    std::lock_guard<std::mutex> lk(p_->mx);
+    p_->running = 0;
+  }
+  p_->record_outcome(svc, r);
+  p_->notify_done(r);
+  return r;
+}
+
+std::vector<cycle_result> engine::run_once(const std::vector<const service_config*>& svcs,
+                                           bool initial_only) {
+  std::vector<cycle_result> out;
+  for (const auto* s : svcs) {
+    if (stopping())
+      break;
+    out.push_back(run_cycle(*s, initial_only));
+  }
+  return out;
+}
+
+std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
+  // One summed entry per service, so memory stays flat however many cycles run.
+  std::vector<cycle_result> sums;
+  auto add = [&](const cycle_result& r) {
+    for (auto& x : sums)
+      if (x.service == r.service) {
+        accumulate(x, r);
+        return;
+      }
+    sums.push_back(r);
+  };
+  // Initial loads first, in numeric order.
+  for (const auto* s : svcs) {
+    if (stopping())
+      return sums;
+    service_state st;
+    try {
+      st = p_->store->load_state(s->id);
+    } catch (const std::exception&) {
+      // run_cycle reports the store failure.
+    }
+    if (!st.initial_load_complete)
+      add(run_cycle(*s, true));
+  }
+  service_scheduler sched(svcs, p_->cfg.source.utc_offset_minutes);
+  std::vector<std::uint32_t> failures;
+  for (const auto* s : svcs) {
+    std::uint32_t f = 0;
+    try {
+      f = p_->store->load_state(s->id).consecutive_failures;
+    } catch (const std::exception&) {
+    }
+    failures.push_back(f);
+  }
+  sched.start(now_ms(), failures);
+  auto publish = [&] {
+    std::lock_guard<std::mutex> lk(p_->mx);
+    for (std::size_t i = 0; i < sched.size(); ++i)
+      p_->next_due[sched.service(i).id] = sched.due_at(i);
+  };
+  publish();
+  while (!stopping()) {
+    const auto now = now_ms();
+    if (auto i = sched.due(now)) {
+      auto r = run_cycle(sched.service(*i), false);
+      sched.completed(*i, r, now_ms());
+      publish();
+      add(r);
+      continue;
+    }
+    const auto wait = std::clamp<std::int64_t>(sched.next_wake() - now, 1, idle_poll.count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  }
+  return sums;
+}
+
+std::vector<service_status> engine::status(const std::vector<const service_config*>& svcs) {
+  std::vector<service_status> out;
+  std::lock_guard<std::mutex> lk(p_->mx);
+  for (const auto* s : svcs) {
+    service_status st;
+    st.id = s->id;
+    st.name = s->name;
+    st.schedule = describe(s->when);
+    try {
+      st.state = p_->store->load_state(s->id);
+    } catch (const std::exception&) {
+    }
+    st.running = p_->running == s->id;
+    if (auto it = p_->next_due.find(s->id); it != p_->next_due.end())
+      st.next_due_ms = it->second;
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+std::vector<target_runtime_status> engine::targets() const {
+  std::vector<target_runtime_status> out;
+  for (const auto& [_, rt] : p_->runtimes)
+    out.push_back(rt->status());
+  return out;
+}
+
+} // namespace stampede

@@ -1,0 +1,118 @@
+// The engine: every long-lived resource of a stampede process, and the one
+// typed API the CLI (and later a web page) calls.
+//
+// Operation: the constructor opens the state store (taking its lock), starts
+//   one http_client, makes ONE target_runtime per [targets.NAME] (its
+//   authenticator and circuit breaker live as long as the engine, so an OAuth
+//   token is shared by every service and cycle of that target), the metrics
+//   registry (and its exporter when metrics.listen is set) and the CAF actor
+//   system. Then:
+//     - run_cycle(svc): applies pending requests (`before_cycle`), runs one
+//       cycle (actors/cycle.hpp) through its target's runtime, and records
+//       the service's failures in a row / last error in its state;
+//     - run_once(svcs): one cycle per service in id order (stops early on a
+//       stop request);
+//     - run_continuous(svcs): initial loads first in id order, then each
+//       service when `service_scheduler` says so (schedules, failure backoff),
+//       until stop(); returns one summed result per service (flat memory);
+//     - stop(): async-signal-safe; the current cycle drains, bounded by
+//       engine.drain_timeout from the stop (actors/stop.hpp), and so is the
+//       HTTP client's drain at destruction;
+//     - status(), targets(): what a status page shows; subscribe(): progress
+//       samples (~4/s) and each finished cycle.
+// Concurrency: run_* from one thread at a time (cycles run one after
+//   another; each cycle is parallel inside). stop(), status(), targets() and
+//   stopping() may be called from any thread; observers run on the thread
+//   that called run_*. subscribe() before running.
+// Limitations: one engine per state directory (the store's lock); the
+//   services of one process share its transformers' CAF workers.
+#pragma once
+
+#include "actors/cycle.hpp"
+#include "actors/errc.hpp"
+#include "actors/stop.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/target_runtime.hpp"
+#include "storage/ledger.hpp"
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace stampede {
+
+class metrics_registry;
+
+/// Thrown by the engine's constructor: why it cannot start.
+struct engine_error : std::runtime_error {
+  engine_error(errc c, const std::string& what) : std::runtime_error(what), code(c) {}
+  errc code;
+};
+
+struct engine_options {
+  /// A stop shared with a signal handler; nullptr: the engine's own (stop()).
+  stop_token* stop = nullptr;
+  /// Start the Prometheus exporter when metrics.listen is set.
+  bool serve_metrics = true;
+  /// Runs right before every cycle, on the running thread, while no cycle
+  /// holds any service state: applies resend / checkpoint / replay requests
+  /// (engine/requests.hpp apply_pending_requests).
+  std::function<void(state_store&)> before_cycle;
+};
+
+struct engine_observer {
+  std::function<void(const cycle_progress&)> progress;  // while a cycle runs
+  std::function<void(const cycle_result&)> cycle_done;  // every cycle, skipped ones too
+};
+
+/// One service as a status page shows it.
+struct service_status {
+  std::uint32_t id = 0;
+  std::string name;
+  std::string schedule;             // "every 15m offset 5m"
+  service_state state;              // from the store: checkpoint, counts, last error, failures
+  bool running = false;             // a cycle of it is running now
+  std::int64_t next_due_ms = 0;     // continuous mode: next cycle (unix ms); 0 = not scheduled
+};
+
+class engine {
+public:
+  /// Throws engine_error: state store (errc::store_failed; locked by another
+  /// process, ...), metrics.listen (errc::bad_config), HTTP client.
+  engine(const config& cfg, engine_options opts = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  const config& cfg() const;
+  state_store& store();
+  /// The metrics registry (nullptr when metrics.listen is empty).
+  metrics_registry* metrics();
+  /// "http://host:port/metrics" when the exporter serves, else "".
+  std::string metrics_url() const;
+
+  void subscribe(engine_observer o);
+
+  cycle_result run_cycle(const service_config& svc, bool initial_only = false);
+  std::vector<cycle_result> run_once(const std::vector<const service_config*>& svcs,
+                                     bool initial_only = false);
+  std::vector<cycle_result> run_continuous(const std::vector<const service_config*>& svcs);
+
+  /// Async-signal-safe.
+  void stop();
+  bool stopping() const;
+
+  std::vector<service_status> status(const std::vector<const service_config*>& svcs);
+  std::vector<target_runtime_status> targets() const;
+
+  /// The runtime of a configured target (nullptr when unknown).
+  target_runtime* runtime(const std::string& target);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+} // namespace stampede
