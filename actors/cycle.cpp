@@ -151,6 +151,15 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
       if (sy->finished)
         break;
     }
+    // A target-level failure: nothing more can be delivered this cycle, so
+    // stop reading (the breaker fails the rest fast; the checkpoint holds).
+    if (!stop_sent) {
+      auto r = status_of<reconciler_status>(self, p.rec, ask_limit());
+      if (r && r->summary.counts.target_failures > 0) {
+        caf::anon_send(p.ex, stop_atom::value);
+        stop_sent = true;
+      }
+    }
     if (opts.stop && opts.stop->requested()) {
       if (!stop_sent) {
         caf::anon_send(p.ex, stop_atom::value);

@@ -44,8 +44,41 @@ void maybe_finish(self_ptr self) {
     st.done.deliver(st.status());
 }
 
+/// Hands a page to the next transformer, keeping the window.
+void hand_on(self_ptr self, page_ptr page);
+
+/// Resumed async batches, replays and resends come first: true when one was
+/// handed on.
+bool read_side(self_ptr self) {
+  auto& st = self->state;
+  if (!st.side)
+    return false;
+  auto page = std::make_shared<row_page>();
+  try {
+    if (!st.side->next(*page)) {
+      st.side.reset();
+      return false;
+    }
+  } catch (const std::exception& e) {
+    st.error = fmt::format("service {}: reading {} for resend/replay: {}", st.cfg.service->id,
+                           st.cfg.service->table, e.what());
+    st.finished = true;
+    st.side.reset();
+    if (st.done.pending())
+      st.done.deliver(make_error(errc::source_failed, st.error));
+    return true;
+  }
+  page->service = st.cfg.service->id;
+  page->seq = st.next_seq++;
+  st.rows_read += page->rows.size();
+  hand_on(self, std::move(page));
+  return true;
+}
+
 void read_one(self_ptr self) {
   auto& st = self->state;
+  if (read_side(self))
+    return;
   auto page = std::make_shared<row_page>();
   const auto t0 = std::chrono::steady_clock::now();
   try {
@@ -82,6 +115,11 @@ void read_one(self_ptr self) {
   st.query.after = page->end;
   if (page->last)
     st.finished = true;
+  hand_on(self, std::move(page));
+}
+
+void hand_on(self_ptr self, page_ptr page) {
+  auto& st = self->state;
   ++st.outstanding;
   st.max_outstanding = std::max(st.max_outstanding, st.outstanding);
   auto& dest = st.cfg.transformers[st.next_transformer++ % st.cfg.transformers.size()];
@@ -134,6 +172,11 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
           st.query.after = keyset_pos{stamp_add(st.query.after.stamp, -src_cfg.lookback), 0};
         if (st.cfg.initial_load)
           st.rows_expected = st.src->count_rows(svc.table, st.query.upper);
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+        st.side = std::make_unique<side_reader>(*st.src, *st.cfg.store, svc.id, st.query,
+                                                st.cfg.start.replays, now, st.cfg.max_resend);
       } catch (const std::exception& e) {
         st.error = fmt::format("service {}: {}", svc.id, e.what());
         return make_error(errc::source_failed, st.error);

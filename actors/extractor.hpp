@@ -5,7 +5,10 @@
 //   cycles; upper = source clock - safety delay), then reads pages of
 //   `page_size` rows, attaches each row's prior ledger entry (one MultiGet per
 //   page) and hands them round-robin to the transformers, keeping at most
-//   `window` pages unanswered. Replies to `run` with its final counters
+//   `window` pages unanswered. Before the first keyset page it hands on the
+//   side pages (pipeline/side_reader.hpp: async batches of earlier cycles to
+//   poll, replay ranges, the due resend queue), which never move the
+//   checkpoint. Replies to `run` with its final counters
 //   (extractor_status: pages, rows, stopped) once the last page has been
 //   accepted. Errors: errc::source_failed (open, count, read, ledger lookup),
 //   errc::bad_config, or the transformer's error.
@@ -16,6 +19,7 @@
 #include "actors/interfaces.hpp"
 #include "metrics/probes.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/side_reader.hpp"
 #include "pipeline/source.hpp"
 #include "storage/ledger.hpp"
 
@@ -36,6 +40,7 @@ struct extractor_config {
   std::uint32_t window = 4;                    // K
   std::shared_ptr<extractor_probe> probe;      // optional
   bool ledger_empty = false;                   // fresh initial load: no prior entries to look up
+  std::size_t max_resend = 100000;             // resend-queue keys read per cycle
   /// Validates; returns an error message or "".
   std::string validate() const;
 };
@@ -44,6 +49,7 @@ struct extractor_state {
   static inline const char* name = "extractor";
   extractor_config cfg;
   std::unique_ptr<source> src;
+  std::unique_ptr<side_reader> side;           // resumed batches, replays, resends (first)
   page_query query;
   std::uint64_t next_seq = 0;
   std::uint64_t outstanding = 0;

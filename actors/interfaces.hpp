@@ -39,6 +39,10 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
+using submit_atom = caf::atom_constant<caf::atom("submitted")>;
+
+/// Starts polling an async batch once its id is durable (send_driver).
+using persisted_fn = std::function<void()>;
 
 /// The extractor's counters; also its final answer to `run`.
 struct extractor_status {
@@ -114,7 +118,10 @@ using reconciler_actor = caf::typed_actor<
   // Replies once all pages with seq < n are durable, after a synced commit of
   // the service state; `initial_done` marks the initial load complete (only
   // when no batch failed at the target level). The reply is the summary.
-  caf::replies_to<flush_atom, std::uint64_t, bool>::with<cycle_summary>>::extend_with<status_api>;
+  caf::replies_to<flush_atom, std::uint64_t, bool>::with<cycle_summary>,
+  // An async batch was accepted under this id: stores it with its records
+  // (the "batches" family) before polling starts. Replies when written.
+  caf::replies_to<submit_atom, batch_ptr, std::string>::with<bool>>::extend_with<status_api>;
 
 /// Sends batches to the target with at most `in_flight` at once.
 using sender_actor = caf::typed_actor<
@@ -122,7 +129,10 @@ using sender_actor = caf::typed_actor<
   // full window holds the transformer back).
   caf::replies_to<batch_ptr>::with<std::uint64_t>,
   // Internal: a batch's outcome, posted from the HTTP thread.
-  caf::reacts_to<result_atom, result_ptr>>::extend_with<status_api>;
+  caf::reacts_to<result_atom, result_ptr>,
+  // Internal: an async batch's id, posted from the HTTP thread; polling
+  // starts (persisted_fn) once the reconciler has stored it.
+  caf::reacts_to<submit_atom, batch_ptr, std::string, persisted_fn>>::extend_with<status_api>;
 
 /// Turns pages into batches (mapping -> JSON, op decision, skip unchanged).
 using transformer_actor = caf::typed_actor<
@@ -149,3 +159,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(stampede::result_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(stampede::extractor_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(stampede::cycle_summary)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(stampede::actor_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(stampede::persisted_fn)

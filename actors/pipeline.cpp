@@ -45,7 +45,7 @@ pipeline_handles spawn_pipeline(caf::actor_system& sys, const pipeline_params& p
   rc.store = p.store;
   rc.service = svc.id;
   rc.start = p.start;
-  rc.policy.max_attempts = tgt.max_attempts;
+  rc.policy = policy_for(tgt, cfg.journal);
   if (p.metrics)
     rc.probe = std::make_shared<reconcile_probe>(*p.metrics, svc.id);
   h.rec = p.detached ? sys.spawn<caf::detached>(reconciler_fn, std::move(rc))
@@ -97,9 +97,10 @@ void driver_fn(caf::event_based_actor* self, extractor_actor ex, reconciler_acto
       [=](extractor_status& es) {
         if (obs->extracted)
           obs->extracted(es);
-        // A stopped extraction did not reach the end: the load is not complete.
-        self->request(rec, caf::infinite, flush_atom::value, es.pages,
-                      initial_load && !es.stopped)
+        // A stopped extraction did not reach the end: the load is not
+        // complete (an incremental cycle's service was loaded already).
+        (void)initial_load;
+        self->request(rec, caf::infinite, flush_atom::value, es.pages, !es.stopped)
           .then(
             [=](cycle_summary& s) {
               if (obs->flushed)

@@ -47,8 +47,11 @@ void serve_flushes(self_ptr self) {
       auto& svc = st.rs->state();
       // Complete only when every row read has an outcome: a batch that failed
       // at the target level left its records untouched.
-      if (it->initial_done && st.rs->counts().target_failures == 0)
+      if (it->initial_done && st.rs->counts().target_failures == 0) {
         svc.initial_load_complete = true;
+        // Extraction reached its end: the replay ranges it read first are done.
+        svc.replays.clear();
+      }
       svc.last_run_ms = now_ms();
       try {
         st.store->commit(st.service, {}, svc, /*sync=*/true);
@@ -103,6 +106,16 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
       }
       serve_flushes(self);
       return static_cast<std::uint64_t>(changes.ledger.size());
+    },
+    [=](submit_atom, batch_ptr b, std::string id) -> caf::result<bool> {
+      auto& st = self->state;
+      try {
+        st.store->apply(st.service, st.rs->submitted(*b, id, now_ms()), st.rs->state(), /*sync=*/false);
+      } catch (const std::exception& e) {
+        st.error = fmt::format("service {}: storing async batch {} failed: {}", st.service, id, e.what());
+        return make_error(errc::store_failed, st.error);
+      }
+      return true;
     },
     [=](flush_atom, std::uint64_t pages, bool initial_done) -> caf::result<cycle_summary> {
       auto rp = self->make_response_promise<cycle_summary>();

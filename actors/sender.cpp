@@ -36,17 +36,14 @@ void start_batch(self_ptr self, batch_ptr b) {
     st.cfg.probe->in_flight(static_cast<std::int64_t>(st.in_flight));
   }
   sender_actor hdl = self;  // strong handle: keeps us alive until done
-  auto probe = st.cfg.probe;
-  auto t0 = std::chrono::steady_clock::now();
-  st.cfg.start(std::move(b), [hdl, probe, t0](batch_result r) {
-    if (probe) {
-      probe->request_done(r.http_status,
-                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      for (std::uint32_t i = 1; i < r.http_attempts; ++i)
-        probe->retry();
-    }
+  submitted_fn on_submitted = [hdl, b](const std::string& id, std::function<void()> persisted) {
+    caf::anon_send(hdl, submit_atom::value, b, id, persisted_fn(std::move(persisted)));
+  };
+  // Each HTTP request (and each real retry) is counted where it happens, by
+  // the target runtime's http_probe: nothing per batch here.
+  st.cfg.start(std::move(b), [hdl](batch_result r) {
     caf::anon_send(hdl, result_atom::value, std::make_shared<batch_result>(std::move(r)));
-  });
+  }, std::move(on_submitted));
 }
 
 void start_waiting(self_ptr self) {
@@ -76,6 +73,15 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
       st.waiting.emplace_back(std::move(b), rp);
       st.max_waiting = std::max<std::uint64_t>(st.max_waiting, st.waiting.size());
       return rp;
+    },
+    [=](submit_atom, batch_ptr b, std::string id, persisted_fn persisted) {
+      self->request(self->state.cfg.reconciler, caf::infinite, submit_atom::value, std::move(b),
+                    std::move(id))
+        .then([=](bool) { persisted(); },
+              [=](caf::error& err) {
+                // Not stored: nothing more can be made durable.
+                self->quit(err);
+              });
     },
     [=](result_atom, result_ptr r) {
       for (auto& o : r->outcomes)

@@ -5,7 +5,10 @@
 //   is held, which holds the transformer back. A batch's slot is freed when
 //   the reconciler has made its outcome durable. Batches with no records skip
 //   HTTP and go straight to the reconciler (they still carry the page's
-//   checkpoint).
+//   checkpoint). When the target accepts an async batch under an id, the
+//   sender hands (batch, id) to the reconciler, which stores it with its
+//   records before the driver starts polling (a later cycle polls it if this
+//   process dies).
 // Concurrency: scheduled. HTTP runs on the http_client's thread; completions
 //   come back as `result` messages.
 // Limitations: waiting batches are bounded by the transformers' windows.
@@ -21,7 +24,11 @@
 namespace stampede {
 
 /// Starts one batch; calls `done` exactly once (any thread). A seam for tests.
-using batch_starter = std::function<void(batch_ptr, std::function<void(batch_result)>)>;
+/// Called from the HTTP thread when an async batch got its id; polling waits
+/// for `persisted` (see send_driver::submitted_fn).
+using submitted_fn = std::function<void(const std::string& batch_id, std::function<void()> persisted)>;
+using batch_starter =
+  std::function<void(batch_ptr, std::function<void(batch_result)>, submitted_fn)>;
 
 struct sender_config {
   batch_starter start;            // usually send_driver::send

@@ -21,7 +21,7 @@ struct silent_target {
   std::mutex mx;
   std::deque<held_batch> held;
   batch_starter starter() {
-    return [this](batch_ptr b, std::function<void(batch_result)> done) {
+    return [this](batch_ptr b, std::function<void(batch_result)> done, submitted_fn) {
       std::lock_guard<std::mutex> lk(mx);
       held.push_back(held_batch{std::move(b), std::move(done)});
     };
@@ -116,7 +116,7 @@ TEST_CASE("a stop whose drain finishes in time ends the cycle ok and stopped, ch
   stop_token stop;
   std::atomic<int> sent{0};
   // A target that answers at once, and asks for a stop after 10 batches.
-  batch_starter fast = [&](batch_ptr b, std::function<void(batch_result)> done) {
+  batch_starter fast = [&](batch_ptr b, std::function<void(batch_result)> done, submitted_fn) {
     batch_result res;
     res.batch = b;
     res.http_status = 200;

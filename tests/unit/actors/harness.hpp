@@ -368,7 +368,7 @@ private:
     pp.initial_load = !start.initial_load_complete;
     pp.tf = tf;
     auto h = held;
-    pp.start_batch = [h](batch_ptr b, std::function<void(batch_result)> done) {
+    pp.start_batch = [h](batch_ptr b, std::function<void(batch_result)> done, submitted_fn) {
       h->push_back(held_batch{std::move(b), std::move(done)});
     };
     pp.detached = false;  // everything on the test coordinator

@@ -65,7 +65,7 @@ TEST_CASE("a cycle sets stampede_extractor_lag_seconds from the source clock", "
   sys_cfg.set("scheduler.max-threads", std::size_t{2});
   register_errors(sys_cfg);
   caf::actor_system sys(sys_cfg);
-  batch_starter fast = [](batch_ptr b, std::function<void(batch_result)> done) {
+  batch_starter fast = [](batch_ptr b, std::function<void(batch_result)> done, submitted_fn) {
     batch_result res;
     res.batch = b;
     res.http_status = 200;
