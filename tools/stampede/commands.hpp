@@ -2,12 +2,17 @@
 #pragma once
 
 #include "pipeline/config.hpp"
+#include "storage/ledger.hpp"
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace stampede {
+struct request;  // engine/requests.hpp
+}
 
 namespace stampede::cli {
 
@@ -47,11 +52,59 @@ struct demo_options {
   std::string self = "stampede";          // how the user invoked us (argv[0]), for hints
 };
 
+/// `stampede log` and `log show` (tools/stampede/cmd_log.cpp).
+struct log_options {
+  std::string status;                     // "" = any
+  std::string key;                        // "" = any
+  std::string since, until;               // "" = open
+  std::size_t limit = 100;                // 0 = no limit
+  bool json = false;
+  std::uint32_t show_service = 0;         // log show SERVICE KEY
+  std::string show_key;
+};
+
+/// `stampede resend` (cmd_resend.cpp).
+struct resend_options {
+  std::uint32_t service = 0;
+  std::vector<std::string> keys;
+  std::string status;                     // "" | error | cancelled
+  bool all = false;                       // = --status error
+  std::string by;                         // "" = $USER, else "cli"
+};
+
+/// `stampede checkpoint show|set` and `stampede replay` (cmd_checkpoint.cpp).
+struct checkpoint_options {
+  bool json = false;                      // show
+  std::uint32_t service = 0;              // set, replay
+  std::string from, to;                   // set: to; replay: from, to
+  std::int64_t recno = 0;                 // set
+  std::string by;
+};
+
 int cmd_check(const common_options& o);
 int cmd_run(const common_options& o, const run_options& r);
 int cmd_status(const common_options& o, const status_options& s);
 int cmd_demo(const demo_options& d, const run_options& r);
 int cmd_later(const std::string& name, int issue_hint);
+int cmd_log(const common_options& o, const log_options& l);
+int cmd_log_show(const common_options& o, const log_options& l);
+int cmd_resend(const common_options& o, const resend_options& r);
+int cmd_checkpoint_show(const common_options& o, const checkpoint_options& c);
+int cmd_checkpoint_set(const common_options& o, const checkpoint_options& c);
+int cmd_replay(const common_options& o, const checkpoint_options& c);
+
+/// --by: the flag, else $USER, else "cli".
+std::string requester(const std::string& by);
+
+/// Opens cfg.state.dir read-only for a viewer (log, checkpoint show). A missing
+/// dir prints "no state yet" and sets code = bad_input; a store error prints it
+/// and sets code = failed; both return nullptr.
+std::unique_ptr<state_store> open_state_for_reading(const config& cfg, int& code);
+
+/// Loads the config of `o`, then sends `r` through the request inbox (applied
+/// at once when no worker holds the store, else queued for it) and prints what
+/// happened; the exit code. `needs_state`: a missing state dir is bad input.
+int submit_and_report(const common_options& o, const request& r, bool needs_state);
 
 /// Checks the source for `svcs`, printing errors; false on any.
 bool source_ok(const config& cfg, const std::vector<const service_config*>& svcs);

@@ -13,9 +13,10 @@ namespace {
 const char* kExitCodes = R"(
 Exit codes:
   0  ok
-  1  a cycle failed (source, target or state store error; see the message)
+  1  a service's cycle failed (source, target or state store error; see the message)
   2  bad input: flags, configuration or source layout (nothing was written)
-  3  this subcommand's engine arrives in a later release
+  4  the cycle completed but records are in Error or Cancelled
+     (see `stampede log --status error`)
 )";
 
 void add_common(CLI::App* sub, common_options& o, bool services) {
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   run_options run;
   status_options status;
   demo_options demo;
+  log_options logo;
+  resend_options resend;
+  checkpoint_options cpo;
 
   auto* check = app.add_subcommand("check", "Validate the configuration and the source database");
   add_common(check, common, false);
@@ -105,18 +109,119 @@ Examples:
   stampede demo
   stampede demo --scale 10 --port 0)");
 
-  auto* lg = app.add_subcommand("log", "Per-record log monitor (arrives in a later release)");
-  add_common(lg, common, true);
-  auto* rs = app.add_subcommand("resend", "Resend failed records (arrives in a later release)");
-  add_common(rs, common, true);
-  auto* cp = app.add_subcommand("checkpoint", "Show or move checkpoints (arrives in a later release)");
-  add_common(cp, common, true);
-  for (auto* later : {lg, rs, cp}) {
-    later->allow_extras();
-    later->footer("\nNot available yet: its engine arrives in a later release; it says so and "
-                  "exits 3.\nMeanwhile `stampede status -c FILE` shows counts by status "
-                  "(pending, success, error, cancelled) per service.");
-  }
+  auto* lg = app.add_subcommand("log", "Per-record log monitor: status, attempts, messages");
+  add_common(lg, common, false);
+  lg->add_option("-s,--service,--services", common.services,
+                 "Only these service ids, comma separated (default: all)")
+    ->delimiter(',');
+  lg->add_option("--status", logo.status, "Only records in this status: pending|success|error|cancelled");
+  lg->add_option("--key", logo.key, "Only the record with this key (the service's key_column)");
+  lg->add_option("--since", logo.since,
+                 "Changed at or after: \"YYYY-MM-DD[ HH:MM[:SS]]\" (UTC) or a time ago: 15m, 2h, 1d");
+  lg->add_option("--until", logo.until, "Changed at or before (same forms as --since)");
+  lg->add_option("--limit", logo.limit, "At most this many records, newest change first (0 = all)")
+    ->capture_default_str();
+  lg->add_flag("--json", logo.json, "JSON lines: one object per record");
+  lg->footer(R"(
+One line per record: service, key (key_column=value), status, operation,
+remote id, attempts, created and last changed (ISO-8601 UTC), changed by
+("worker", or the user who asked for a resend) and the last message. The most
+recently changed records come first. Opens the state directory read-only: safe
+while `stampede run` is going.
+
+Examples:
+  stampede log -c stampede.toml
+  stampede log --status error --service 19 -c stampede.toml
+  stampede log --since 2h --json -c stampede.toml | jq .message
+  stampede log --since "2024-05-01 08:00" --until "2024-05-01 18:00" -c stampede.toml
+  stampede log show 19 1042 -c stampede.toml   # one record with every attempt)");
+  auto* lgs = lg->add_subcommand("show", "One record with every log item (attempts, payloads)");
+  add_common(lgs, common, false);
+  lgs->add_option("service", logo.show_service, "Service id")->required();
+  lgs->add_option("key", logo.show_key, "Record key (the service's key_column)")->required();
+  lgs->add_flag("--json", logo.json, "One JSON document: {entry, resend_due, items}");
+  lgs->footer(R"(
+The record's entry and one item per attempt or action: time, status, attempt,
+HTTP status, message, the payload sent and the answer received (kept for
+failed attempts, capped in size), and who acted.
+
+Examples:
+  stampede log show 19 1042 -c stampede.toml
+  stampede log show 19 1042 --json -c stampede.toml)");
+
+  auto* rs = app.add_subcommand("resend", "Send records again: chosen keys, every Error or Cancelled");
+  add_common(rs, common, false);
+  rs->add_option("-s,--service", resend.service, "Service id")->required();
+  rs->add_option("--key", resend.keys, "Record key(s); repeat or list several: --key 7 8 9");
+  rs->add_option("--status", resend.status, "Every record in this status: error|cancelled");
+  rs->add_flag("--all", resend.all, "Every record in Error (same as --status error)");
+  rs->add_option("--by", resend.by, "Who asks, recorded in the log (default: $USER, else cli)");
+  rs->footer(R"(
+Chosen records go back to pending with attempts 0 and a new idempotency-key
+generation (an idempotent API executes them again), enter the resend queue and
+are sent by the next cycle, regardless of the lookback window. Who asked is
+recorded in each record's log. Give exactly one of --key, --status, --all.
+
+Works with or without a running worker: the request is written to
+<state.dir>/requests/. With no worker it is applied at once and the count is
+printed; with a worker running it is queued and applied before its next cycle.
+
+Examples:
+  stampede resend --service 19 --key 1042 --key 1043 -c stampede.toml
+  stampede resend --service 19 --all --by ana -c stampede.toml
+  stampede resend --service 19 --status cancelled -c stampede.toml)");
+
+  auto* cp = app.add_subcommand("checkpoint", "Show or move a service's checkpoint");
+  cp->require_subcommand(1);
+  auto* cps = cp->add_subcommand("show", "Checkpoints, pending replays and recent events");
+  add_common(cps, common, false);
+  cps->add_option("-s,--service,--services", common.services,
+                  "Only these service ids, comma separated (default: all)")
+    ->delimiter(',');
+  cps->add_flag("--json", cpo.json, "Print one JSON document");
+  cps->footer(R"(
+Per service: the checkpoint (reading resumes strictly after this stamp and
+recno), whether the initial load is complete, replays not yet done and the
+latest events (checkpoint moves and resend requests, with who asked). Opens
+the state directory read-only: safe while `stampede run` is going.
+
+Examples:
+  stampede checkpoint show -c stampede.toml
+  stampede checkpoint show --service 19 --json -c stampede.toml)");
+  auto* cpset = cp->add_subcommand("set", "Rewind or skip: move a service's checkpoint");
+  add_common(cpset, common, false);
+  cpset->add_option("-s,--service", cpo.service, "Service id")->required();
+  cpset->add_option("--to", cpo.to, "Stamp \"YYYY-MM-DD HH:MM:SS[.fff]\" (UTC, as in S_T_A_M_P_)")
+    ->required();
+  cpset->add_option("--recno", cpo.recno, "Keyset recno at that stamp (rows strictly after it)")
+    ->capture_default_str();
+  cpset->add_option("--by", cpo.by, "Who asks, recorded in the events (default: $USER, else cli)");
+  cpset->footer(R"(
+The next cycle reads rows strictly after (STAMP, RECNO). Rewinding re-reads
+rows, but rows delivered with unchanged content are still skipped: to send a
+range again, use `stampede replay`. Skipping forward leaves the rows in between
+unsent. The move is recorded with who asked (`checkpoint show`). Applied at
+once with no worker running, else by the worker before its next cycle.
+
+Examples:
+  stampede checkpoint set --service 19 --to "2024-05-01 00:00:00" -c stampede.toml
+  stampede checkpoint set --service 19 --to "2024-05-01 12:30:00.250" --by ana -c stampede.toml)");
+
+  auto* rp = app.add_subcommand("replay", "Send a stamp range again without moving the checkpoint");
+  add_common(rp, common, false);
+  rp->add_option("-s,--service", cpo.service, "Service id")->required();
+  rp->add_option("--from", cpo.from, "First stamp, inclusive: \"YYYY-MM-DD HH:MM:SS[.fff]\" (UTC)")
+    ->required();
+  rp->add_option("--to", cpo.to, "Last stamp, inclusive")->required();
+  rp->add_option("--by", cpo.by, "Who asks, recorded in the events (default: $USER, else cli)");
+  rp->footer(R"(
+The next cycle of the service reads every row with a stamp in [FROM, TO] and
+sends it again with a new idempotency-key generation, even when its content
+did not change; the checkpoint does not move. Works on a running worker too
+(applied before its next cycle).
+
+Examples:
+  stampede replay --service 19 --from "2024-05-01 00:00:00" --to "2024-05-01 23:59:59.999" -c stampede.toml)");
 
   try {
     app.parse(argc, argv);
@@ -138,11 +243,17 @@ Examples:
     demo.self = argv[0];
     return cmd_demo(demo, run);
   }
+  if (lgs->parsed())
+    return cmd_log_show(common, logo);
   if (lg->parsed())
-    return cmd_later("log", 0);
+    return cmd_log(common, logo);
   if (rs->parsed())
-    return cmd_later("resend", 0);
-  if (cp->parsed())
-    return cmd_later("checkpoint", 0);
+    return cmd_resend(common, resend);
+  if (cps->parsed())
+    return cmd_checkpoint_show(common, cpo);
+  if (cpset->parsed())
+    return cmd_checkpoint_set(common, cpo);
+  if (rp->parsed())
+    return cmd_replay(common, cpo);
   return bad_input;
 }
