@@ -33,6 +33,20 @@ struct log_line {
   std::uint64_t attempts = 0, generation = 0;
 };
 
+/// Runs one SQL query returning a single text value.
+std::string sql_text(const fs::path& db, const std::string& q) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(h, q.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  std::string v;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
 /// A command that must be refused as bad input (exit 2) saying `says`.
 void refused(world& w, const std::string& args, const std::string& says) {
   auto r = w.stampede_plain(args);
@@ -341,4 +355,51 @@ TEST_CASE("resend while a worker holds the state dir is queued, never lost") {
                                       std::to_string(expected) + " record(s) queued"));
   CHECK(log_json(w, "--service 1 --status error").empty());
   CHECK(log_json(w, "--service 1 --status pending --limit 0").size() == expected);
+}
+
+TEST_CASE("a manual resend and a replay are delivered by the next run --once") {
+  world w(0.2, {}, kRejectCompanies);
+  const auto companies_n = companies(w);
+  const auto taxpayers = w.live_rows("CONTRIBUINTES");
+  REQUIRE(w.stampede("run --once --services 1,19").rc == 4);
+  CHECK(get_stats(w.target->url()).services[1].creates ==
+        static_cast<std::uint64_t>(taxpayers - companies_n));
+
+  // The cause is fixed; the records in Error go out again, whatever the lookback.
+  http("POST", w.target->url() + "/faults", "{}");
+  REQUIRE(w.stampede_plain("resend --service 1 --all --by tester").rc == 0);
+  auto again = w.stampede("run --once --services 1");
+  INFO(again.out);
+  CHECK(again.rc == 0);
+  auto s1 = get_stats(w.target->url()).services[1];
+  CHECK(s1.creates == static_cast<std::uint64_t>(taxpayers));
+  CHECK(s1.live_keys == static_cast<std::uint64_t>(taxpayers));
+  CHECK(log_json(w, "--service 1 --status success --limit 0").size() ==
+        static_cast<std::size_t>(taxpayers));
+
+  // Replay a stamp range of service 19: every live row in it is sent again
+  // (an update, its content unchanged), the checkpoint stays, the range is done.
+  auto stamp_at = [&](int offset) {
+    return sql_text(w.db, "SELECT S_T_A_M_P_ FROM CREDITOS_IPTU ORDER BY 1 LIMIT 1 OFFSET " +
+                            std::to_string(offset));
+  };
+  const auto from = stamp_at(100), to = stamp_at(299);
+  const auto in_range = sql_int(w.db, "SELECT COUNT(*) FROM CREDITOS_IPTU WHERE D_E_L_E_T_ <> '*' "
+                                      "AND S_T_A_M_P_ BETWEEN '" + from + "' AND '" + to + "'");
+  REQUIRE(in_range > 0);
+  auto before = get_stats(w.target->url()).services[19];
+  auto cp_before = w.stampede_plain("checkpoint show --service 19 --json");
+  REQUIRE(w.stampede_plain("replay --service 19 --from \"" + from + "\" --to \"" + to + "\"").rc == 0);
+  auto rp = w.stampede("run --once --services 19");
+  INFO(rp.out);
+  CHECK(rp.rc == 0);
+  auto after = get_stats(w.target->url()).services[19];
+  CHECK(after.updates - before.updates == static_cast<std::uint64_t>(in_range));
+  CHECK(after.creates == before.creates);
+  auto cp_after = w.stampede_plain("checkpoint show --service 19 --json");
+  simdjson::dom::parser p1, p2;
+  simdjson::dom::element b = p1.parse(cp_before.out), a = p2.parse(cp_after.out);
+  CHECK(std::string_view(a["services"].at(0)["checkpoint"]["stamp"]) ==
+        std::string_view(b["services"].at(0)["checkpoint"]["stamp"]));
+  CHECK(simdjson::dom::array(a["services"].at(0)["replays"]).size() == 0);
 }
