@@ -51,19 +51,19 @@ void hand_on(self_ptr self, page_ptr page);
 /// handed on.
 bool read_side(self_ptr self) {
   auto& st = self->state;
-  if (!st.side)
+  if (!st.side || st.side_done)
     return false;
   auto page = std::make_shared<row_page>();
   try {
     if (!st.side->next(*page)) {
-      st.side.reset();
+      st.side_done = true;
       return false;
     }
   } catch (const std::exception& e) {
     st.error = fmt::format("service {}: reading {} for resend/replay: {}", st.cfg.service->id,
                            st.cfg.service->table, e.what());
     st.finished = true;
-    st.side.reset();
+    st.side_done = true;
     if (st.done.pending())
       st.done.deliver(make_error(errc::source_failed, st.error));
     return true;
@@ -90,6 +90,8 @@ void read_one(self_ptr self) {
     page->seq = st.next_seq++;
     if (page->rows.empty())
       page->end = st.query.after;  // nothing read: the position stays
+    else if (st.side)
+      st.side->drop_sent(*page);   // rows resent or replayed this cycle go once
     if (!page->rows.empty() && !st.cfg.ledger_empty) {
       std::vector<std::string_view> keys;
       keys.reserve(page->rows.size());

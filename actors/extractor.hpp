@@ -50,6 +50,7 @@ struct extractor_state {
   extractor_config cfg;
   std::unique_ptr<source> src;
   std::unique_ptr<side_reader> side;           // resumed batches, replays, resends (first)
+  bool side_done = false;
   page_query query;
   std::uint64_t next_seq = 0;
   std::uint64_t outstanding = 0;

@@ -18,6 +18,25 @@ side_reader::side_reader(source& src, state_store& store, std::uint32_t service,
   resend_total_ = resend_.size();
 }
 
+void side_reader::drop_sent(row_page& page) const {
+  if (sent_.empty() || page.rows.empty())
+    return;
+  const std::size_t ncol = page.columns ? page.columns->size() : 0;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < page.rows.size(); ++i) {
+    if (sent_.count(page.rows[i].key))
+      continue;
+    if (kept != i) {
+      page.rows[kept] = std::move(page.rows[i]);
+      for (std::size_t c = 0; c < ncol; ++c)
+        page.cells[kept * ncol + c] = page.cells[i * ncol + c];
+    }
+    ++kept;
+  }
+  page.rows.resize(kept);
+  page.cells.resize(kept * ncol);
+}
+
 void side_reader::attach_priors(row_page& out) {
   if (out.rows.empty())
     return;
@@ -94,6 +113,8 @@ bool side_reader::next(row_page& out) {
     if (out.rows.empty())
       continue;
     attach_priors(out);
+    for (const auto& r : out.rows)
+      sent_.insert(r.key);
     out.force = true;
     out.generation = rr.generation;
     out.detached = true;
@@ -109,6 +130,8 @@ bool side_reader::next(row_page& out) {
     resend_pos_ += n;
     auto missing = src_.read_by_keys(base_, keys, out);
     attach_priors(out);
+    for (const auto& r : out.rows)
+      sent_.insert(r.key);
     out.detached = true;
     if (!missing.empty()) {
       std::vector<std::string_view> mk(missing.begin(), missing.end());

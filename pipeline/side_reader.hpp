@@ -13,6 +13,8 @@
 //        independent of the lookback; keys whose row is gone become `gone`.
 //   Every page is `detached` with an empty `end`: it never moves the
 //   checkpoint. Rows carry their prior ledger entries (one MultiGet a page).
+//   The keyset walk of the same cycle drops rows a side page carried
+//   (drop_sent), so a record is sent once per cycle.
 // Concurrency: one per cycle, used from the extractor's (detached) thread.
 // Limitations: the queue is read once at construction; records that become
 //   due during the cycle wait for the next one.
@@ -25,6 +27,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,11 @@ public:
   /// Fills `out` with the next side page (service and seq are the caller's);
   /// false when there is none left.
   bool next(row_page& out);
+
+  /// Removes from a keyset page of the same cycle the rows a side page
+  /// already carried (a resend or replay of a row the walk meets again):
+  /// one record goes out once per cycle. `end` is kept.
+  void drop_sent(row_page& page) const;
 
   std::size_t resumed() const { return resumed_; }
   std::size_t resend_keys() const { return resend_total_; }
@@ -58,6 +66,7 @@ private:
   std::vector<std::string> resend_;
   std::size_t resend_pos_ = 0;
   std::size_t resumed_ = 0, resend_total_ = 0;
+  std::unordered_set<std::string> sent_;  // keys of resend and replay rows handed on
 };
 
 } // namespace stampede

@@ -581,10 +581,13 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     if (m.deleted) {
       op = record_op::del;
     } else {
-      // Unchanged and settled, or its result is awaited from an async batch
-      // (a later cycle polls it). A replay (page.force) sends it anyway.
+      // Unchanged and settled, its result awaited from an async batch (a
+      // later cycle polls it), or in Error: the resend queue owns it (with
+      // its backoff and max_attempts), not the lookback. A resend or replay
+      // page (detached) sends it; a replay (force) even when settled.
       if (!page.force && prior && prior->content_hash == hash &&
           (prior->status == record_status::success || prior->status == record_status::cancelled ||
+           (prior->status == record_status::error && !page.detached) ||
            (prior->status == record_status::pending && !prior->batch_id.empty()))) {
         ++cur->skipped_unchanged;
         continue;
@@ -610,7 +613,9 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     o.prior_status = prior ? static_cast<std::int8_t>(prior->status) : std::int8_t{-1};
     o.items = prior ? prior->items : 0;
     o.created_ms = prior ? prior->created_ms : 0;
-    o.generation = std::max(page.generation, prior ? prior->generation : 0u);
+    // A replay always goes out under a key the record never used before.
+    o.generation = page.force ? std::max(page.generation, prior ? prior->generation + 1 : 0u)
+                              : (prior ? prior->generation : 0u);
     idempotency_bytes(id_bytes, service_, m.key, hash, op, o.generation);
     o.idempotency_key.resize(16);
     hex64_to(xxh64(id_bytes), o.idempotency_key.data());

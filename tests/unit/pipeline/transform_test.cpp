@@ -268,10 +268,10 @@ TEST_CASE("transformer: operation decision table", "[transform]") {
       {"new row", false, std::nullopt, record_op::create, 0, 0, "", 0},
       {"unchanged, success", false, prior(h, st::success, "R1", 0), std::nullopt, 1, 0, "", 0},
       {"unchanged, cancelled", false, prior(h, st::cancelled, "", 0, 5), std::nullopt, 1, 0, "", 0},
-      {"unchanged hash but error: resend with attempts", false, prior(h, st::error, "", 0, 2),
-       record_op::create, 0, 0, "", 2},
-      {"unchanged hash, error, has remote id: update", false, prior(h, st::error, "R1", 1, 3),
-       record_op::update, 0, 0, "R1", 3},
+      {"unchanged hash, error: the resend queue owns it", false, prior(h, st::error, "", 0, 2),
+       std::nullopt, 1, 0, "", 0},
+      {"unchanged hash, error, has remote id: the queue too", false, prior(h, st::error, "R1", 1, 3),
+       std::nullopt, 1, 0, "", 0},
       {"changed, success with id", false, prior(other, st::success, "R1", 0, 1), record_op::update, 0, 0,
        "R1", 0},
       {"changed, success without id (async target)", false, prior(other, st::success, "", 0),
@@ -409,6 +409,15 @@ TEST_CASE("transformer: resend, replay and resumed pages", "[transform][resend]"
   const std::uint64_t h = content_hash(R"({"a":"x"})", false);
   using st = record_status;
 
+  SECTION("a resend page sends an unchanged record in Error, attempts and remote id carried") {
+    auto page = make_page(7, tr.columns(), {{"K", {"x"}, false, prior(h, st::error, "R1", 1, 3)}});
+    page.detached = true;
+    auto out = tr.run(page);
+    REQUIRE(out[0]->records.size() == 1);
+    REQUIRE(out[0]->records[0].op == record_op::update);
+    REQUIRE(out[0]->records[0].remote_id == "R1");
+    REQUIRE(out[0]->records[0].attempts == 3);
+  }
   SECTION("a record awaiting an async result is not sent again; a changed one is") {
     auto waiting = prior(h, st::pending, "", 0);
     waiting.batch_id = "b-1";
