@@ -1,4 +1,5 @@
 // stampede: incremental, observable ERP -> HTTP export.
+#include "engine/logging.hpp"
 #include "tools/stampede/commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,12 @@ int main(int argc, char** argv) {
   CLI::App app{"stampede: exports ERP records incrementally to HTTP/JSON platforms and "
                "proves what was delivered."};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-format) also after the subcommand
+  std::string log_format = "auto";
+  app.add_option("--log-format", log_format,
+                 "Log lines on stderr: auto (JSON lines unless stderr is a terminal), human, json")
+    ->check(CLI::IsMember({"auto", "human", "json"}))
+    ->capture_default_str();
   app.footer(std::string("Start with:  stampede demo\n") + kExitCodes);
   common_options common;
   run_options run;
@@ -233,6 +240,8 @@ Examples:
     app.exit(e);
     return bad_input;
   }
+  // Level: engine.log_level, applied with set_log_level() once the config is read.
+  stampede::setup_logging("info", *stampede::parse_log_format(log_format));
   if (check->parsed())
     return cmd_check(common);
   if (runc->parsed())

@@ -1,7 +1,11 @@
 #include "tools/stampede/runner.hpp"
 
+#include "engine/logging.hpp"
+#include "engine/requests.hpp"
 #include "engine/totals.hpp"
 #include "pipeline/schedule.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
 
@@ -134,15 +138,55 @@ void print_summary(const std::vector<cycle_result>& rs, const config& cfg) {
                            total.cancelled, total.unchanged);
 }
 
+namespace {
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
 std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress) {
+  set_log_level(cfg.engine.log_level);
   engine_options eo;
   eo.stop = &g_stop;
+  // Before every cycle: the inbox (resend / checkpoint / replay asked while
+  // this worker runs), and each service's resend_schedule, due in continuous
+  // mode: every record in Error is queued for resend at once.
+  auto resend_due = std::make_shared<std::map<std::uint32_t, std::int64_t>>();
+  eo.before_cycle = [&cfg, resend_due](state_store& s) {
+    const auto now = unix_now_ms();
+    for (const auto& svc : cfg.services) {
+      if (!svc.resend_when)
+        continue;
+      auto [it, fresh] = resend_due->try_emplace(
+        svc.id, next_due(*svc.resend_when, now, cfg.source.utc_offset_minutes));
+      if (fresh || it->second > now)
+        continue;
+      it->second = next_due(*svc.resend_when, now, cfg.source.utc_offset_minutes);
+      request r;
+      r.kind = request_kind::resend;
+      r.service = svc.id;
+      r.scope = resend_scope::error;
+      r.by = "resend_schedule";
+      r.created_ms = now;
+      auto a = apply_request(s, r, now);
+      spdlog::info("service {}: resend_schedule: {}", svc.id, a.summary);
+    }
+    apply_pending_requests(s, cfg.state.dir, cfg);
+  };
   auto e = std::make_unique<engine>(cfg, std::move(eo));
   if (auto url = e->metrics_url(); !url.empty())
     std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);
   engine_observer o;
   o.progress = [&progress](const cycle_progress& p) { progress.update(p); };
-  o.cycle_done = [&progress](const cycle_result& r) { progress.done(r); };
+  o.cycle_done = [&progress, &cfg](const cycle_result& r) {
+    progress.done(r);
+    // One log line per service per cycle (reasons, target-level cause); an
+    // idle continuous cycle that found nothing says nothing.
+    if (!r.skipped && !(r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet()))
+      if (const auto* s = cfg.find_service(r.service))
+        log_cycle(r, s->name);
+  };
   e->subscribe(std::move(o));
   return e;
 }

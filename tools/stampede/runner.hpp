@@ -34,6 +34,7 @@ public:
   void done(const cycle_result& r);
   /// Continuous mode: cycles that sent nothing and succeeded print no line.
   void quiet_when_idle(bool q) { quiet_idle_ = q; }
+  bool idle_quiet() const { return quiet_idle_; }
 
 private:
   const config& cfg_;
