@@ -145,7 +145,8 @@ std::int64_t unix_now_ms() {
 }
 } // namespace
 
-std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress) {
+std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress,
+                                    bool log_cycles) {
   set_log_level(cfg.engine.log_level);
   engine_options eo;
   eo.stop = &g_stop;
@@ -179,8 +180,10 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
     std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);
   engine_observer o;
   o.progress = [&progress](const cycle_progress& p) { progress.update(p); };
-  o.cycle_done = [&progress, &cfg](const cycle_result& r) {
+  o.cycle_done = [&progress, &cfg, log_cycles](const cycle_result& r) {
     progress.done(r);
+    if (!log_cycles)
+      return;
     // One log line per service per cycle (reasons, target-level cause); an
     // idle continuous cycle that found nothing says nothing.
     if (!r.skipped && !(r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet()))

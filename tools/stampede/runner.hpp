@@ -46,7 +46,9 @@ private:
 
 /// An engine for the CLI: metrics URL and progress printed, `g_stop` as its stop.
 /// Throws engine_error.
-std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress);
+/// `log_cycles`: one log line per service cycle (the demo's tour prints its own).
+std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress,
+                                    bool log_cycles = true);
 
 void print_summary(const std::vector<cycle_result>& rs, const config& cfg);
 

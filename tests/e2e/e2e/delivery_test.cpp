@@ -61,7 +61,7 @@ const std::map<std::string, std::string> kOneService{{"page_size", "200"},
 
 } // namespace
 
-TEST_CASE("a wrong static key fails the service with the cause; nothing is marked failed; the "
+TEST_CASE("a wrong static key fails the service with the cause, nothing is marked failed, the "
           "fixed key delivers everything") {
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   world w(0.05, kOneService, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
@@ -175,4 +175,55 @@ TEST_CASE("an async batch slower than request_timeout keeps its records and remo
   auto one = w.stampede_plain("log --json --limit 1 --service 1");
   REQUIRE(one.rc == 0);
   CHECK(one.out.find("\"remote_id\":\"1-") != std::string::npos);
+}
+
+TEST_CASE("known secrets never appear in any output, log or state file, in every failure mode") {
+  const std::string secret = "s3cr3t-Cl13nt-9f8e7d";
+  const std::string wrong = "wr0ng-S3cr3t-1a2b3c";
+  ::setenv("E2E_TARGET_SECRET", secret.c_str(), 1);
+  auto set = kOneService;
+  set["log_level"] = "\"debug\"";
+  set["lookback"] = "\"0s\"";
+  world w(0.02, set,
+          {"--auth", "oauth2", "--client-id", "portal-client", "--client-secret-env", "E2E_TARGET_SECRET"});
+  edit_config(w.cfg, "kind = \"none\"",
+              "kind = \"oauth2\"\ntoken_url = \"" + w.target->url() +
+                "/oauth/token\"\nclient_id = \"portal-client\"\nclient_secret = \"${E2E_CLIENT_SECRET}\"");
+  std::string all;
+  auto run = [&](const std::string& args) {
+    auto r = w.stampede(args + " --log-format json");
+    all += r.out;
+    return r;
+  };
+  // 1. credentials: the token endpoint refuses the wrong secret.
+  ::setenv("E2E_CLIENT_SECRET", wrong.c_str(), 1);
+  auto r1 = run("run --once --services 1");
+  INFO(r1.out);
+  CHECK(r1.rc == 1);
+  CHECK(r1.out.find("credentials") != std::string::npos);
+  // 2. exhausted: every request answered 503.
+  ::setenv("E2E_CLIENT_SECRET", secret.c_str(), 1);
+  http("POST", w.target->url() + "/faults", R"({"fail_rate":1.0})");
+  auto r2 = run("run --once --services 1");
+  CHECK(r2.rc == 1);
+  CHECK(r2.out.find("exhausted") != std::string::npos);
+  // 3. record-level errors, then their journal.
+  http("POST", w.target->url() + "/faults", R"({"validate":["email:maxlen=22"]})");
+  auto r3 = run("run --once --services 1");
+  CHECK(r3.rc == 4);
+  auto lg = w.stampede_plain("log --json --service 1 --status error");
+  all += lg.out;
+  auto first = lg.out.substr(0, lg.out.find('\n'));
+  auto k = first.find("\"key\":\"");
+  REQUIRE(k != std::string::npos);
+  auto key = first.substr(k + 7, first.find('"', k + 7) - k - 7);
+  all += w.stampede_plain("log show 1 " + key + " --json").out;
+  all += w.stampede_plain("status --json").out;
+  CHECK(all.find(secret) == std::string::npos);
+  CHECK(all.find(wrong) == std::string::npos);
+  auto state = dump_dir(w.state);
+  CHECK(state.find(secret) == std::string::npos);
+  CHECK(state.find(wrong) == std::string::npos);
+  // The debug log did show requests (so the check above looked at them).
+  CHECK(all.find("\"level\":\"debug\"") != std::string::npos);
 }

@@ -185,7 +185,7 @@ TEST_CASE("log_cycle: one summary line, each reason with its count, the target c
   }
 }
 
-TEST_CASE("log_cycle: a clean cycle is one info line; many reasons are capped", "[logging]") {
+TEST_CASE("log_cycle: a clean cycle is one info line and many reasons are capped", "[logging]") {
   captured c(spdlog::level::info, log_format::human);
   cycle_result ok;
   ok.service = 3;

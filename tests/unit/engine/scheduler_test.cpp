@@ -97,8 +97,8 @@ TEST_CASE("an always service whose cycle delivered nothing idles a second (recor
   CHECK(s.failures(0) == 0);
 }
 
-TEST_CASE("interval services keep their slots on success and back off on failure; a stop is not "
-          "a failure; restored failures wait first",
+TEST_CASE("interval services keep their slots on success and back off on failure, a stop is not "
+          "a failure, restored failures wait first",
           "[engine][scheduler]") {
   auto a = svc(1, "every 15m");
   auto b = svc(2, "every 15m offset 5m");
@@ -166,7 +166,7 @@ TEST_CASE("continuous sums keep every counter: cancelled and skipped deletes inc
   CHECK_FALSE(sum.ok);  // one failed cycle marks the service's sum
 }
 
-TEST_CASE("reasons stay bounded over a long run; top_reasons orders by count", "[engine][totals]") {
+TEST_CASE("reasons stay bounded over a long run and top_reasons orders by count", "[engine][totals]") {
   std::map<std::string, std::uint64_t> into;
   for (int i = 0; i < 100; ++i)
     merge_reasons(into, {{"reason " + std::to_string(i), 1}});

@@ -194,7 +194,7 @@ TEST_CASE("value codec: version-1 entries and states decode with the v2 fields d
   REQUIRE(why.find("version 3") != std::string::npos);
 }
 
-TEST_CASE("value codec: log items, pending batches and events round trip; truncations are corrupt",
+TEST_CASE("value codec: log items, pending batches and events round trip, truncations are corrupt",
           "[value_codec]") {
   std::mt19937_64 rng(79);
   for (int i = 0; i < 500; ++i) {
