@@ -173,10 +173,12 @@ run_stampede() {
   local line; line=$(awk '$1 == "19" && $2 == "iptu_credits"' "$WORKDIR/$name.out")
   [[ -n $line ]] || { cat "$WORKDIR/$name.out" >&2; die "no summary line for service 19"; }
   # svc name created updated deleted failed unchanged rows_read seconds rows/s
-  CYC_ROWS=$(awk '{print $8}' <<<"$line"); CYC_SECONDS=$(awk '{print $9}' <<<"$line")
+  # The summary gained a `cancelled` column after `failed`: shift when present.
+  local x=0; grep -q '^svc .* cancelled ' "$WORKDIR/$name.out" && x=1
+  CYC_ROWS=$(awk -v c=$((8 + x)) '{print $c}' <<<"$line"); CYC_SECONDS=$(awk -v c=$((9 + x)) '{print $c}' <<<"$line")
   CYC_CREATED=$(awk '{print $3}' <<<"$line"); CYC_UPDATED=$(awk '{print $4}' <<<"$line")
   CYC_DELETED=$(awk '{print $5}' <<<"$line"); CYC_FAILED=$(awk '{print $6}' <<<"$line")
-  CYC_UNCHANGED=$(awk '{print $7}' <<<"$line")
+  CYC_UNCHANGED=$(awk -v c=$((7 + x)) '{print $c}' <<<"$line")
   MAXRSS_KB=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORKDIR/$name.time")
   USER=$(awk -F': ' '/User time/ {print $2}' "$WORKDIR/$name.time")
   SYS=$(awk -F': ' '/System time/ {print $2}' "$WORKDIR/$name.time")

@@ -664,6 +664,7 @@ struct reader {
     read_state(sub_table(root, "state", ""), c.state);
     read_engine(sub_table(root, "engine", ""), c.engine);
     read_journal(sub_table(root, "journal", ""), c.journal);
+    const bool keep_all = c.journal.payloads == journal_payloads::all;
     read_metrics(sub_table(root, "metrics", ""), c.metrics);
 
     if (const toml::table* tt = sub_table(root, "targets", "")) {
@@ -675,6 +676,7 @@ struct reader {
           continue;
         }
         read_target(name, *t, c.targets[name]);
+        c.targets[name].response.keep_success_answers = keep_all;
       }
     }
 

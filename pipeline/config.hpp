@@ -108,6 +108,7 @@ struct response_mapping {
   std::string id_field = "id";       // JSON pointer (relative to a result) of the remote id
   std::vector<std::string> error_fields{"/error/message", "/error/code", "/error"};
                                      // JSON pointers; the first present, non-null one decides
+  bool keep_success_answers = false;  // not a key: set from [journal] payloads = "all"
 };
 
 struct envelope_config {

@@ -49,8 +49,8 @@ std::optional<std::string> first_error(element result, const std::vector<std::st
 
 record_outcome outcome_of(element result, const response_mapping& m, const std::string& id_ptr) {
   record_outcome o;
-  o.received = cap_received(simdjson::minify(result));
   if (auto err = first_error(result, m.error_fields)) {
+    o.received = cap_received(simdjson::minify(result));
     o.ok = false;
     o.error = std::move(*err);
     if (o.error.empty()) o.error = "rejected by target (empty error)";
@@ -58,6 +58,10 @@ record_outcome outcome_of(element result, const response_mapping& m, const std::
     return o;
   }
   o.ok = true;
+  // A success's answer is kept only when the journal retains every attempt:
+  // copying each result object costs an allocation per record.
+  if (m.keep_success_answers)
+    o.received = cap_received(simdjson::minify(result));
   if (auto id = at(result, id_ptr)) o.remote_id = render(*id);
   return o;
 }
