@@ -229,6 +229,7 @@ TEST_CASE("an async batch slower than request_timeout keeps its results and remo
   t.request_timeout = duration{100};  // before poll_timeout: the deadline was 2 x 100 ms
   t.request_attempts = 2;
   t.poll_interval = duration{20};
+  t.response.keep_success_answers = true;  // [journal] payloads = "all": answers kept
   driver d(t, f.client, 150);
   auto r = send_and_wait(d, make_batch(150, "s", 20, record_op::create));
   CHECK_FALSE(r.target);

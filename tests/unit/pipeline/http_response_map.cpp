@@ -170,6 +170,14 @@ TEST_CASE("random and mutated inputs never crash", "[response_map]") {
 TEST_CASE("each outcome keeps the record's own result object, capped", "[response_map]") {
   auto b = batch_of({"a", "b"});
   response_mapping m;
+  // By default only failed results are kept (the journal keeps payloads of
+  // failed attempts); a success's answer too with [journal] payloads = "all".
+  {
+    auto d = map_batch_response(R"({"results":[{"key":"a","id":"7"},{"key":"b","error":"x"}]})", m, b);
+    CHECK(d.outcomes[0].received.empty());
+    CHECK(d.outcomes[1].received == R"({"key":"b","error":"x"})");
+  }
+  m.keep_success_answers = true;
   auto r = map_batch_response(
       R"({"results":[ {"key":"b", "error": {"code":"validation","message":"bad"}},
                       {"key":"a","id":"7", "extra":[1, 2]} ]})",
