@@ -59,12 +59,4 @@ std::unique_ptr<selection> load_selection(const common_options& o) {
   return sel;
 }
 
-int cmd_later(const std::string& name, int) {
-  std::cerr << fmt::format(
-    "stampede {}: not available yet: its engine arrives in a later release.\n"
-    "Until then: `stampede status` shows counts by status per service.\n",
-    name);
-  return not_yet;
-}
-
 } // namespace stampede::cli

@@ -22,7 +22,6 @@ enum exit_code : int {
   failed = 1,          // a cycle failed: source, target or state store error, or the
                        // drain after a stop timed out (the message says what was left)
   bad_input = 2,       // bad flags, config, or source layout; nothing was written
-  not_yet = 3,         // the subcommand's engine arrives in a later issue
   records_failed = 4,  // the cycles completed, but records of the selected services
                        // are in Error or Cancelled (stderr: counts and top reasons)
 };
@@ -85,7 +84,6 @@ int cmd_check(const common_options& o);
 int cmd_run(const common_options& o, const run_options& r);
 int cmd_status(const common_options& o, const status_options& s);
 int cmd_demo(const demo_options& d, const run_options& r);
-int cmd_later(const std::string& name, int issue_hint);
 int cmd_log(const common_options& o, const log_options& l);
 int cmd_log_show(const common_options& o, const log_options& l);
 int cmd_resend(const common_options& o, const resend_options& r);
