@@ -382,3 +382,31 @@ TEST_CASE("metrics.listen must be host:port, and port 0 picks a free port", "[co
         "127.0.0.1:0");
   CHECK(parse_config(base_config + "[metrics]\nlisten = \"\"\n", "t.toml").metrics.listen.empty());
 }
+
+TEST_CASE("delivery keys: resend backoff, attempts, resend_schedule and [journal] reject bad values",
+          "[config][resend]") {
+  expect_error(with_target_key("max_attempts = -1"), "targets.portal.max_attempts", "-1", "");
+  expect_error(with_target_key("request_attempts = 0 "), "targets.portal.request_attempts", "0 ",
+               "out of range");
+  {
+    // No resend_backoff_max key: the problem points at the target's table.
+    auto d = diag_for(errors_of(with_target_key("resend_backoff = \"2h\"")),
+                      "targets.portal.resend_backoff_max");
+    CHECK_THAT(d.message, Catch::Contains("shorter than resend_backoff"));
+    CHECK_THAT(d.hint, Catch::Contains("resend_backoff_max >= resend_backoff"));
+  }
+  expect_error(edit(base_config, "target = \"portal\"", "target = \"portal\"\nresend_schedule = \"always\""),
+               "services[0].resend_schedule", "\"always\"", "not a resend schedule", "every 1h");
+  expect_error(base_config + "\n[journal]\npayloads = \"some\"\n", "journal.payloads", "\"some\"", "");
+  expect_error(base_config + "\n[journal]\nmax_items = 0\n", "journal.max_items", "0\n", "");
+  expect_error(base_config + "\n[journal]\nkeep = 1\n", "journal.keep", "keep", "");
+  // ...and accept good ones.
+  auto c = parse_config(edit(base_config, "target = \"portal\"",
+                             "target = \"portal\"\nresend_schedule = \"every 1h\"") +
+                          "\n[journal]\npayloads = \"all\"\nmax_items = 3\n",
+                        "test.toml");
+  CHECK(c.services[0].resend_when.has_value());
+  CHECK(c.journal.payloads == journal_payloads::all);
+  CHECK(c.journal.max_items == 3);
+  CHECK(c.targets.at("portal").response.keep_success_answers);
+}
