@@ -6,7 +6,7 @@
 //   `page_size` rows, attaches each row's prior ledger entry (one MultiGet per
 //   page) and hands them round-robin to the transformers, keeping at most
 //   `window` pages unanswered. Before the first keyset page it hands on the
-//   side pages (pipeline/side_reader.hpp: async batches of earlier cycles to
+//   side pages (source/side_reader.hpp: async batches of earlier cycles to
 //   poll, replay ranges, the due resend queue), which never move the
 //   checkpoint. Replies to `run` with its final counters
 //   (extractor_status: pages, rows, stopped) once the last page has been
@@ -19,8 +19,8 @@
 #include "actors/interfaces.hpp"
 #include "metrics/probes.hpp"
 #include "pipeline/config.hpp"
-#include "pipeline/side_reader.hpp"
-#include "pipeline/source.hpp"
+#include "source/side_reader.hpp"
+#include "source/source.hpp"
 #include "storage/ledger.hpp"
 
 #include <memory>

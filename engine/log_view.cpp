@@ -2,7 +2,7 @@
 
 #include "pipeline/record.hpp"
 #include "pipeline/schedule.hpp"
-#include "pipeline/source.hpp"
+#include "source/source.hpp"
 
 #include <algorithm>
 #include <cctype>

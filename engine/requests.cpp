@@ -1,7 +1,7 @@
 #include "engine/requests.hpp"
 
 #include "pipeline/json_writer.hpp"
-#include "pipeline/source.hpp"
+#include "source/source.hpp"
 
 #include <algorithm>
 #include <cerrno>

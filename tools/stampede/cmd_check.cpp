@@ -1,4 +1,4 @@
-#include "pipeline/check.hpp"
+#include "source/check.hpp"
 #include "tools/stampede/commands.hpp"
 
 #include <fmt/format.h>
@@ -36,6 +36,8 @@ int cmd_check(const common_options& o) {
   }
   for (const auto& d : rep.errors)
     std::cerr << "error: " << d.to_string() << "\n";
+  for (auto& d : config_warnings(*cfg))  // plain http:// with credentials, user:password@
+    rep.warnings.push_back(std::move(d));
   for (const auto& d : rep.warnings)
     std::cerr << "warning: " << d.to_string() << "\n";
   for (const auto& i : rep.info)

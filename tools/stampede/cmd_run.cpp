@@ -1,4 +1,4 @@
-#include "pipeline/check.hpp"
+#include "source/check.hpp"
 #include "tools/stampede/runner.hpp"
 
 #include <fmt/format.h>

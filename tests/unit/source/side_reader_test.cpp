@@ -1,9 +1,9 @@
 // side_reader: resumed async batches, replay ranges and the resend queue,
 // against a real SQLite source and a real RocksDB state store.
-#include "helpers.hpp"
+#include "../config/helpers.hpp"
 
-#include "pipeline/side_reader.hpp"
-#include "pipeline/source.hpp"
+#include "source/side_reader.hpp"
+#include "source/source.hpp"
 
 using namespace stampede;
 using namespace stampede::test;

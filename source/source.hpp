@@ -1,18 +1,20 @@
-// The source database: keyset pages of ERP rows, in (stamp, recno) order.
+// The source database interface: keyset pages of ERP rows, in (stamp, recno)
+// order, and the registry of source kinds.
 //
-// Operation: `source::open(cfg)` connects to the configured database (SQLite
-//   now; PostgreSQL arrives in a later issue). `read_page` returns the rows
+// Operation: `source::open(cfg)` looks the configured kind up in the registry
+//   (source_kinds(): one entry per module under source/, e.g. source/sqlite/)
+//   and connects. `read_page` returns the rows
 //   strictly after a keyset position (stamp, recno) and with stamp <= upper,
 //   ordered by (stamp, recno), at most `limit` of them; the caller continues
 //   from `page.end` until `page.last`. Mapped cells are read as text into the
 //   page arena: INTEGER as decimal, REAL as the shortest round-trip decimal,
 //   TEXT/BLOB as stored, NULL as a null cell. `D_E_L_E_T_ = '*'` marks a row
-//   deleted. The SQLite file is opened read-only and never created.
+//   deleted. Sources are read-only: extraction never writes.
 // Concurrency: one `source` per thread; an instance is not thread-safe.
 // Limitations: table and column names must match [A-Za-z0-9_]+ (they are
 //   quoted into SQL; values are always bound). Stamps are UTC text
 //   "YYYY-MM-DD HH:MM:SS.fff" compared as text, so every row's stamp must use
-//   that exact format. Column names compare case-insensitively (SQLite rules).
+//   that exact format.
 #pragma once
 
 #include "pipeline/config.hpp"
@@ -59,8 +61,8 @@ struct page_query {
 
 class source {  // one per thread; not thread-safe
 public:
-  /// SQLite: opens cfg.path read-only (throws source_error open_failed when it
-  /// does not exist). PostgreSQL: throws source_error (arrives in a later issue).
+  /// Opens the configured kind (see source_kinds()); throws source_error
+  /// (open_failed when the database cannot be reached).
   static std::unique_ptr<source> open(const source_config& cfg);
   virtual ~source() = default;
 
@@ -87,17 +89,35 @@ public:
   virtual std::uint64_t count_rows(const std::string& table, const std::string& upper) = 0;
 };
 
-/// The SELECTs the SQLite source prepares for `q` (?1 after.stamp, ?2
-/// after.recno, ?3 upper, ?4 limit), run in one read transaction: `ties` (the
-/// rest of the after.stamp group), then `rest` (greater stamps). Exposed so
-/// tests can EXPLAIN them. Throws source_error(invalid_identifier).
-struct sqlite_page_sql_pair {
-  std::string ties, rest;
-};
-sqlite_page_sql_pair sqlite_page_sql(const source_config& cfg, const page_query& q);
-
 /// True when `name` is non-empty and only [A-Za-z0-9_].
-bool is_safe_identifier(std::string_view name);
+inline bool is_safe_identifier(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+/// One source kind (a module under source/): how to open it and what `check`
+/// says about it in its own dialect.
+struct source_kind_entry {
+  source_kind kind;
+  std::string_view name;  // the `[source] kind` value
+  /// Connects (read-only); throws source_error.
+  std::unique_ptr<source> (*open)(const source_config& cfg);
+  /// The `[source]` section of this kind before connecting (a missing file,
+  /// an empty DSN): errors with the fix; empty when it can be tried.
+  std::vector<config_diagnostic> (*check_config)(const config& cfg);
+  /// "SQLite \"demo.db\"": names the database in check's info lines.
+  std::string (*describe)(const source_config& cfg);
+  /// The statement that creates the (stamp, recno) index `check` advises.
+  std::string (*index_advice)(const source_config& cfg, const std::string& table);
+};
+
+/// Every kind this build knows, in `[source] kind` order.
+const std::vector<source_kind_entry>& source_kinds();
+/// The entry of `k`; throws source_error(open_failed) for a kind this build lacks.
+const source_kind_entry& source_kind_of(source_kind k);
 
 /// stamp + d (d may be negative), in the same "YYYY-MM-DD HH:MM:SS.fff" format.
 /// Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" and 1..9 fraction digits (or a

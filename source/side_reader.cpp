@@ -1,4 +1,4 @@
-#include "pipeline/side_reader.hpp"
+#include "source/side_reader.hpp"
 
 #include <limits>
 

@@ -1,9 +1,6 @@
-// The SQLite source (see source.hpp). Read-only, NOMUTEX connection; two
-// prepared statements per page shape (table, key, columns) -- the rest of the
-// current stamp's tie group, then greater stamps -- run in one read
-// transaction and reused with sqlite3_reset; cells go straight from
-// sqlite3_column_* into the page arena.
-#include "pipeline/source.hpp"
+// The SQLite source (see sqlite_source.hpp). Read-only, NOMUTEX connection;
+// two prepared statements per page shape, reused with sqlite3_reset.
+#include "source/sqlite/sqlite_source.hpp"
 
 #include <sqlite3.h>
 
@@ -416,8 +413,31 @@ sqlite_page_sql_pair sqlite_page_sql(const source_config& cfg, const page_query&
   return {select + s + " = ?1 AND " + r + " > ?2" + tail, select + s + " > ?1" + tail};
 }
 
-std::unique_ptr<source> open_sqlite_source(const source_config& cfg) {
-  return std::make_unique<sqlite_source>(cfg);
+source_kind_entry sqlite_source_kind() {
+  source_kind_entry e;
+  e.kind = source_kind::sqlite;
+  e.name = "sqlite";
+  e.open = [](const source_config& cfg) -> std::unique_ptr<source> {
+    return std::make_unique<sqlite_source>(cfg);
+  };
+  e.check_config = [](const config& cfg) {
+    std::vector<config_diagnostic> out;
+    const source_config& sc = cfg.source;
+    std::error_code ec;
+    if (!std::filesystem::exists(sc.path, ec))
+      out.push_back({cfg.file, sc.line, sc.col, "source.path",
+                     "SQLite database \"" + sc.path + "\" does not exist",
+                     "create the demo database with `stampede demo` or `stampede-demo-db "
+                     "generate --out " +
+                         sc.path + "`, or fix source.path"});
+    return out;
+  };
+  e.describe = [](const source_config& cfg) { return "SQLite \"" + cfg.path + "\""; };
+  e.index_advice = [](const source_config& cfg, const std::string& table) {
+    return "CREATE INDEX IF NOT EXISTS " + quote(table + "_stamp") + " ON " + quote(table) + "(" +
+           quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
+  };
+  return e;
 }
 
 } // namespace stampede

@@ -22,7 +22,7 @@
 
 #include "pipeline/config.hpp"
 #include "pipeline/record.hpp"
-#include "pipeline/source.hpp"
+#include "source/source.hpp"
 #include "storage/ledger.hpp"
 
 #include <cstdint>

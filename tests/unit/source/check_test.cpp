@@ -1,7 +1,7 @@
 // check_source: config services against a live SQLite source.
-#include "helpers.hpp"
+#include "../config/helpers.hpp"
 
-#include "pipeline/check.hpp"
+#include "source/check.hpp"
 
 #include <filesystem>
 

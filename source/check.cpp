@@ -1,9 +1,7 @@
 // check_source: the config's services against the live source. See check.hpp.
-#include "pipeline/check.hpp"
+#include "source/check.hpp"
 
-#include "pipeline/source.hpp"
-
-#include <filesystem>
+#include "source/source.hpp"
 
 namespace stampede {
 
@@ -30,6 +28,7 @@ struct checker {
   const config& cfg;
   check_report rep;
   const std::vector<const service_config*>* only = nullptr;  // null = every service
+  const source_kind_entry* kind = nullptr;
 
   config_diagnostic diag(int line, int column, std::string path, std::string msg,
                          std::string hint) {
@@ -66,8 +65,8 @@ struct checker {
     }
     if (!t) {
       rep.errors.push_back(diag(s.line, s.col, p + ".table",
-                                label + ": table " + s.table + " does not exist in \"" +
-                                    cfg.source.path + "\"",
+                                label + ": table " + s.table + " does not exist in " +
+                                    kind->describe(cfg.source),
                                 "fix `table` or create the table in the source database"));
       return;
     }
@@ -92,8 +91,7 @@ struct checker {
           s.line, s.col, p + ".table",
           label + ": table " + s.table + " has no index starting with " + sc.stamp_column +
               "; every page will scan the table",
-          "run: CREATE INDEX IF NOT EXISTS \"" + s.table + "_stamp\" ON \"" + s.table + "\"(\"" +
-              sc.stamp_column + "\", \"" + sc.recno_column + "\");"));
+          "run: " + kind->index_advice(sc, s.table)));
     if (rep.errors.size() != before) return;
     std::string line = label + ": table " + s.table + ", " + std::to_string(s.fields.size()) +
                        " fields, " + std::to_string(t->columns.size()) + " columns";
@@ -107,19 +105,15 @@ struct checker {
 
   void run() {
     const source_config& sc = cfg.source;
-    if (sc.kind == source_kind::postgres) {
-      rep.errors.push_back(diag(sc.line, sc.col, "source.kind",
-                                "the PostgreSQL source arrives in a later issue",
-                                "use kind = \"sqlite\" for now"));
+    try {
+      kind = &source_kind_of(sc.kind);
+    } catch (const source_error& e) {
+      rep.errors.push_back(diag(sc.line, sc.col, "source.kind", e.what(), ""));
       return;
     }
-    std::error_code ec;
-    if (!std::filesystem::exists(sc.path, ec)) {
-      rep.errors.push_back(diag(
-          sc.line, sc.col, "source.path",
-          "SQLite database \"" + sc.path + "\" does not exist",
-          "create the demo database with `stampede demo` or `stampede-demo-db generate --out " +
-              sc.path + "`, or fix source.path"));
+    auto problems = kind->check_config(cfg);
+    if (!problems.empty()) {
+      for (auto& d : problems) rep.errors.push_back(std::move(d));
       return;
     }
     std::unique_ptr<source> src;
@@ -133,7 +127,7 @@ struct checker {
     std::string now;
     try {
       now = src->now_stamp();
-      rep.info.push_back("source: SQLite \"" + sc.path + "\", clock " + now + " UTC");
+      rep.info.push_back("source: " + kind->describe(sc) + ", clock " + now + " UTC");
     } catch (const source_error& e) {
       rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(), ""));
       return;

@@ -1,7 +1,8 @@
 // The SQLite source: keyset pagination, cell rendering, plans, stamp arithmetic.
-#include "helpers.hpp"
+#include "../config/helpers.hpp"
 
-#include "pipeline/source.hpp"
+#include "source/source.hpp"
+#include "source/sqlite/sqlite_source.hpp"
 
 #include <algorithm>
 #include <filesystem>

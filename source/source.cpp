@@ -1,13 +1,13 @@
-// Source-independent parts of source.hpp: kind dispatch, identifiers, stamp
-// arithmetic. The SQLite implementation is in source_sqlite.cpp.
-#include "pipeline/source.hpp"
+// Source-independent parts of source.hpp: the registry of kinds, errors,
+// stamp arithmetic. Each kind lives in its own module (source/sqlite/, ...).
+#include "source/source.hpp"
+
+#include "source/sqlite/sqlite_source.hpp"
 
 #include <chrono>
 #include <cstdio>
 
 namespace stampede {
-
-std::unique_ptr<source> open_sqlite_source(const source_config& cfg);  // source_sqlite.cpp
 
 std::string_view to_string(source_errc c) {
   switch (c) {
@@ -21,23 +21,23 @@ std::string_view to_string(source_errc c) {
   return "unknown";
 }
 
-std::unique_ptr<source> source::open(const source_config& cfg) {
-  switch (cfg.kind) {
-    case source_kind::sqlite: return open_sqlite_source(cfg);
-    case source_kind::postgres:
-      throw source_error(source_errc::open_failed,
-                         "the PostgreSQL source arrives in a later issue; use source.kind = "
-                         "\"sqlite\" for now");
-  }
+const std::vector<source_kind_entry>& source_kinds() {
+  static const std::vector<source_kind_entry> kinds{sqlite_source_kind()};
+  return kinds;
+}
+
+const source_kind_entry& source_kind_of(source_kind k) {
+  for (const auto& e : source_kinds())
+    if (e.kind == k) return e;
+  if (k == source_kind::postgres)
+    throw source_error(source_errc::open_failed,
+                       "the PostgreSQL source arrives in a later issue; use source.kind = "
+                       "\"sqlite\" for now");
   throw source_error(source_errc::open_failed, "unknown source kind");
 }
 
-bool is_safe_identifier(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  return true;
+std::unique_ptr<source> source::open(const source_config& cfg) {
+  return source_kind_of(cfg.kind).open(cfg);
 }
 
 namespace {
