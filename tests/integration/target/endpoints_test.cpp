@@ -96,6 +96,38 @@ TEST_CASE("services are separate key spaces, delete then create revives", "[targ
   CHECK(s.num("/services/2/live_keys") == 1);
 }
 
+TEST_CASE("GET /services/{id}/keys lists every record of that service by key, deleted ones too; "
+          "an update with the stored data counts as unchanged_updates",
+          "[target]") {
+  running t;
+  http("POST", t.url("/services/7/sync"),
+       batch({rec("b", "create", R"({"v":1})"), rec("a", "create", R"({"v":"x"})"),
+              rec("c", "create"), rec("c", "delete")}));
+  http("POST", t.url("/services/8/sync"), batch({rec("z", "create")}));
+  json l(http("GET", t.url("/services/7/keys")).body);
+  REQUIRE(l.at("/records").get_array().size() == 3);
+  CHECK(l.str("/records/0/key") == "a");
+  CHECK(l.str("/records/0/data/v") == "x");
+  CHECK(l.str("/records/1/key") == "b");
+  CHECK(l.num("/records/1/data/v") == 1);
+  CHECK(l.str("/records/2/key") == "c");
+  CHECK(l.at("/records/2/deleted").get_bool().value() == true);
+  CHECK(l.num("/records/2/version") == 2);
+  CHECK(l.str("/records/0/id") == json(http("GET", t.url("/services/7/keys/a")).body).str("/id"));
+  CHECK(json(http("GET", t.url("/services/9/keys")).body).at("/records").get_array().size() == 0);
+
+  // Same data again under a new idempotency key: an update, and an unchanged one.
+  http("POST", t.url("/services/7/sync"),
+       batch({rec("b", "update", R"({"v":1})", "k1"), rec("b", "update", R"({"v":2})", "k2"),
+              rec("b", "update", R"({"v":2})", "k2")}));  // the last one is a replay
+  json s(http("GET", t.url("/stats")).body);
+  CHECK(s.num("/services/7/updates") == 2);
+  CHECK(s.num("/services/7/unchanged_updates") == 1);
+  CHECK(s.num("/services/7/replays") == 1);
+  CHECK(s.num("/unchanged_updates") == 1);
+  CHECK(s.num("/services/8/unchanged_updates") == 0);
+}
+
 TEST_CASE("async batches: 202 + batchId, results in request order, 404 for unknown", "[target]") {
   running t;
   auto r = http("POST", t.url("/services/7/batches"),

@@ -343,7 +343,7 @@ void app::handle_services(const http_request& req, http_response& res, worker_ct
   }
   const std::string_view what = seg[2];
   const std::string_view m = req.method;
-  enum class route { submit, poll, sync, create, update, del, message, key } r;
+  enum class route { submit, poll, sync, create, update, del, message, key, keys } r;
   if (what == "batches" && n == 3 && m == "POST") r = route::submit;
   else if (what == "batches" && n == 4 && m == "GET") r = route::poll;
   else if (what == "sync" && n == 3 && m == "POST") r = route::sync;
@@ -352,6 +352,7 @@ void app::handle_services(const http_request& req, http_response& res, worker_ct
   else if (what == "records" && n == 4 && m == "DELETE") r = route::del;
   else if (what == "messages" && n == 3 && m == "POST") r = route::message;
   else if (what == "keys" && n == 4 && m == "GET") r = route::key;
+  else if (what == "keys" && n == 3 && m == "GET") r = route::keys;
   else {
     return set_error(res, what == "batches" || what == "sync" || what == "records" ||
                                   what == "messages" || what == "keys"
@@ -423,6 +424,7 @@ void app::handle_services(const http_request& req, http_response& res, worker_ct
     case route::del: return rest_record(service, op_kind::del, seg[3], req, res, ctx, *fs);
     case route::message: return message(service, req, res, ctx, *fs);
     case route::key: return get_key(service, pct_decode(seg[3]), res);
+    case route::keys: return get_keys(service, res);
   }
 }
 
@@ -668,22 +670,42 @@ void app::message(std::uint32_t service, const http_request& req, http_response&
 }
 
 // ---- test helper -------------------------------------------------------------
-void app::get_key(std::uint32_t service, std::string_view key, http_response& res) {
-  auto s = store_.get(service, key);
-  if (!s) return set_error(res, 404, "not_found", "unknown key '" + std::string(key) + "'");
-  std::string& o = res.body;
-  o.assign("{\"key\":");
-  json_append_string(o, s->key);
+namespace {
+
+void append_snapshot(std::string& o, std::uint32_t service, const record_snapshot& s) {
+  o.append("{\"key\":");
+  json_append_string(o, s.key);
   o.append(",\"id\":\"");
   json_append_uint(o, service);
   o.push_back('-');
-  json_append_uint(o, s->n);
+  json_append_uint(o, s.n);
   o.append("\",\"version\":");
-  json_append_uint(o, s->version);
-  o.append(s->deleted ? ",\"deleted\":true" : ",\"deleted\":false");
+  json_append_uint(o, s.version);
+  o.append(s.deleted ? ",\"deleted\":true" : ",\"deleted\":false");
   o.append(",\"data\":");
-  o.append(s->data);
+  o.append(s.data);
   o.push_back('}');
+}
+
+}  // namespace
+
+void app::get_key(std::uint32_t service, std::string_view key, http_response& res) {
+  auto s = store_.get(service, key);
+  if (!s) return set_error(res, 404, "not_found", "unknown key '" + std::string(key) + "'");
+  res.body.clear();
+  append_snapshot(res.body, service, *s);
+}
+
+void app::get_keys(std::uint32_t service, http_response& res) {
+  std::string& o = res.body;
+  o.assign("{\"records\":[");
+  bool first = true;
+  for (const auto& s : store_.all(service)) {
+    if (!first) o.push_back(',');
+    first = false;
+    append_snapshot(o, service, s);
+  }
+  o.append("]}");
 }
 
 }  // namespace stampede::target

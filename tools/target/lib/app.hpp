@@ -94,6 +94,7 @@ private:
   void message(std::uint32_t service, const http_request& req, http_response& res,
                worker_ctx& ctx, const fault_state& fs);
   void get_key(std::uint32_t service, std::string_view key, http_response& res);
+  void get_keys(std::uint32_t service, http_response& res);
   void get_batch(std::uint32_t service, std::string_view id, http_response& res);
 
   options opts_;

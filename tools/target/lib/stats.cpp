@@ -15,6 +15,7 @@ void stats::counters::add(const stats_delta& d) {
   if (d.duplicates) duplicates.fetch_add(d.duplicates, rlx);
   if (d.replays) replays.fetch_add(d.replays, rlx);
   if (d.record_errors) record_errors.fetch_add(d.record_errors, rlx);
+  if (d.unchanged_updates) unchanged_updates.fetch_add(d.unchanged_updates, rlx);
   if (d.live_keys) live_keys.fetch_add(d.live_keys, rlx);
 }
 
@@ -55,7 +56,8 @@ void stats::clear() {
   services_.clear();
   for (auto* a : {&requests, &batches, &fault_5xx, &fault_429, &fault_dropped, &fault_malformed,
                   &total_.records, &total_.creates, &total_.updates, &total_.deletes,
-                  &total_.duplicates, &total_.replays, &total_.record_errors}) {
+                  &total_.duplicates, &total_.replays, &total_.record_errors,
+                  &total_.unchanged_updates}) {
     a->store(0);
   }
   total_.live_keys.store(0);
@@ -80,6 +82,7 @@ std::string stats::to_json() const {
   field("duplicates", ld(total_.duplicates));
   field("replays", ld(total_.replays));
   field("record_errors", ld(total_.record_errors));
+  field("unchanged_updates", ld(total_.unchanged_updates));
   field("live_keys", static_cast<std::uint64_t>(std::max<std::int64_t>(0, total_.live_keys.load())));
   field("batches", ld(batches));
   o.append(",\"faults\":{");
@@ -103,6 +106,7 @@ std::string stats::to_json() const {
     field("duplicates", ld(c->duplicates));
     field("replays", ld(c->replays));
     field("record_errors", ld(c->record_errors));
+    field("unchanged_updates", ld(c->unchanged_updates));
     field("live_keys", static_cast<std::uint64_t>(std::max<std::int64_t>(0, c->live_keys.load())));
     o.push_back('}');
   }

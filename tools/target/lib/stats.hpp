@@ -20,7 +20,7 @@ namespace stampede::target {
 
 struct stats_delta {
   std::uint64_t records = 0, creates = 0, updates = 0, deletes = 0, duplicates = 0, replays = 0,
-                record_errors = 0;
+                record_errors = 0, unchanged_updates = 0;
   std::int64_t live_keys = 0;
 };
 
@@ -37,7 +37,7 @@ public:
 private:
   struct counters {
     std::atomic<std::uint64_t> records{0}, creates{0}, updates{0}, deletes{0}, duplicates{0},
-        replays{0}, record_errors{0};
+        replays{0}, record_errors{0}, unchanged_updates{0};
     std::atomic<std::int64_t> live_keys{0};
     void add(const stats_delta& d);
   };

@@ -1,5 +1,6 @@
 #include "tools/target/lib/store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -171,6 +172,7 @@ record_result store::apply_unlocked_idem(std::uint32_t service, const record_op&
                              "update of unknown or deleted key '" + std::string(op.key) + "'",
                              false};
       }
+      if (r->json() == data) ++d.unchanged_updates;  // a repeat under a new idempotency key
       ++r->version;
       set_data(*r, data, sh.mem);
       ++d.updates;
@@ -204,6 +206,21 @@ std::optional<record_snapshot> store::get(std::uint32_t service, std::string_vie
   const record* r = sh.index.find(h, [&](const record& x) { return x.key() == ck; });
   if (!r) return std::nullopt;
   return record_snapshot{std::string(key), r->n, r->version, r->deleted, std::string(r->json())};
+}
+
+std::vector<record_snapshot> store::all(std::uint32_t service) const {
+  std::vector<record_snapshot> out;
+  for (const auto& sh : records_) {
+    std::lock_guard lk(sh.mu);
+    sh.index.for_each([&](const record& r) {
+      if (service_of(r.key()) == service)
+        out.push_back(record_snapshot{std::string(r.key().substr(4)), r.n, r.version, r.deleted,
+                                      std::string(r.json())});
+    });
+  }
+  std::sort(out.begin(), out.end(),
+            [](const record_snapshot& a, const record_snapshot& b) { return a.key < b.key; });
+  return out;
 }
 
 std::optional<std::string> store::key_of(std::uint32_t service, std::uint64_t n) const {

@@ -75,6 +75,10 @@ public:
   void prefetch(std::uint32_t service, std::string_view key) const;
 
   std::optional<record_snapshot> get(std::uint32_t service, std::string_view key) const;
+  /// Every record of `service` (live and deleted), sorted by key. Copies them
+  /// all: for tests and small services (one shard lock at a time, so it is
+  /// not a snapshot of one instant while requests are applied).
+  std::vector<record_snapshot> all(std::uint32_t service) const;
   /// The key of remote id n in `service`, if it exists.
   std::optional<std::string> key_of(std::uint32_t service, std::uint64_t n) const;
 
