@@ -1,7 +1,7 @@
 #include "actors/extractor.hpp"
 
 #include "actors/errc.hpp"
-#include "pipeline/schedule.hpp"
+#include "pipeline/cycle_bounds.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -29,12 +29,16 @@ extractor_status extractor_state::status() const {
   s.max_outstanding = max_outstanding;
   s.finished = finished;
   s.stopped = stopped;
-  s.upper = query.upper;
+  s.upper = query.upper ? query.upper->text() : std::string();
+  s.bounds_note = bounds_note;
   s.error = error;
   return s;
 }
 
 namespace {
+
+// For the probes: -1 when there is no stamp (the probes' "unknown").
+std::int64_t unix_ms_of(const std::optional<stamp>& s) { return s ? s->unix_ms() : -1; }
 
 using self_ptr = extractor_actor::stateful_pointer<extractor_state>;
 
@@ -89,7 +93,7 @@ void read_one(self_ptr self) {
     page->service = st.cfg.service->id;
     page->seq = st.next_seq++;
     if (page->rows.empty())
-      page->end = st.query.after;  // nothing read: the position stays
+      page->next = st.query.after;  // nothing read: the position stays (end: the source's)
     else if (st.side)
       st.side->drop_sent(*page);   // rows resent or replayed this cycle go once
     if (!page->rows.empty() && !st.cfg.ledger_empty) {
@@ -113,8 +117,8 @@ void read_one(self_ptr self) {
   if (st.cfg.probe)
     st.cfg.probe->rows_read(page->rows.size());
   if (st.cfg.probe)  // stampede_extractor_lag_seconds (docs/metrics.md)
-    st.cfg.probe->extracted_to(stamp_to_unix_ms(page->last ? st.query.upper : page->end.stamp));
-  st.query.after = page->end;
+    st.cfg.probe->extracted_to(unix_ms_of(page->last ? st.query.upper : parse_stamp(page->end.stamp)));
+  st.query.after = page->next;
   if (page->last)
     st.finished = true;
   hand_on(self, std::move(page));
@@ -165,13 +169,20 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
         st.query.columns = st.cfg.columns;
         st.query.key_column = svc.key_column.empty() ? src_cfg.recno_column : svc.key_column;
         st.query.limit = src_cfg.page_size;
-        st.query.upper = stamp_add(st.src->now_stamp(), -src_cfg.safety_delay);
+        bounds_input in;
+        in.checkpoint = keyset_pos{st.cfg.start.checkpoint_stamp, st.cfg.start.checkpoint_recno};
+        in.initial_load = st.cfg.initial_load;
+        in.source_now = st.src->now();
+        in.safety_delay = src_cfg.safety_delay;
+        in.lookback = src_cfg.lookback;
+        in.oldest_open = st.src->oldest_open_transaction();
+        const cycle_bounds plan = plan_bounds(in);
+        st.bounds_note = plan.note;
+        st.query.upper = plan.upper;
+        st.query.after = plan.from ? st.src->start_at(svc.table, *plan.from) : plan.after;
         if (st.cfg.probe)
-          st.cfg.probe->cycle_start(stamp_to_unix_ms(st.query.upper) + src_cfg.safety_delay.count(),
-                                    stamp_to_unix_ms(st.cfg.start.checkpoint_stamp));
-        st.query.after = keyset_pos{st.cfg.start.checkpoint_stamp, st.cfg.start.checkpoint_recno};
-        if (!st.cfg.initial_load && !st.query.after.stamp.empty())
-          st.query.after = keyset_pos{stamp_add(st.query.after.stamp, -src_cfg.lookback), 0};
+          st.cfg.probe->cycle_start(in.source_now.unix_ms(),
+                                    unix_ms_of(parse_stamp(st.cfg.start.checkpoint_stamp)));
         if (st.cfg.initial_load)
           st.rows_expected = st.src->count_rows(svc.table, st.query.upper);
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,8 +1,9 @@
 // The extractor: reads keyset pages of one service from the source.
 //
-// Operation: on `run`, opens the source (on its own thread), computes the
-//   cycle's bounds (start = checkpoint, minus the lookback on incremental
-//   cycles; upper = source clock - safety delay), then reads pages of
+// Operation: on `run`, opens the source (on its own thread), takes the
+//   cycle's bounds from plan_bounds (pipeline/cycle_bounds.hpp: checkpoint
+//   minus the lookback, source clock minus the safety delay and below the
+//   oldest open transaction), then reads pages of
 //   `page_size` rows, attaches each row's prior ledger entry (one MultiGet per
 //   page) and hands them round-robin to the transformers, keeping at most
 //   `window` pages unanswered. Before the first keyset page it hands on the
@@ -61,6 +62,7 @@ struct extractor_state {
   bool finished = false;                        // last page read, or stopped
   bool stopped = false;
   bool started = false;
+  std::string bounds_note;                     // plan_bounds' note
   std::string error;
   caf::typed_response_promise<extractor_status> done;
   extractor_status status() const;

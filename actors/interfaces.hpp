@@ -54,6 +54,7 @@ struct extractor_status {
   bool finished = false;               // last page read, stopped, or failed
   bool stopped = false;                // a stop request ended the reading
   std::string upper;                   // the cycle's upper stamp bound
+  std::string bounds_note;             // plan_bounds' note (pipeline/cycle_bounds.hpp)
   std::string error;
 };
 

@@ -2,7 +2,7 @@
 
 #include "pipeline/record.hpp"
 #include "pipeline/schedule.hpp"
-#include "source/source.hpp"
+#include "pipeline/stamp.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -106,11 +106,9 @@ std::optional<std::int64_t> parse_time_arg(std::string_view s, std::int64_t now_
     std::string t(s);
     if (t.size() == 16)  // "YYYY-MM-DD HH:MM"
       t += ":00";
-    try {
-      return stamp_to_unix_ms(stamp_add(t, duration{0}));
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
+    if (auto v = parse_stamp(t))
+      return v->unix_ms();
+    return std::nullopt;
   }
   auto d = parse_duration(s);
   if (!d || d->count() < 0)

@@ -1,7 +1,7 @@
 #include "engine/requests.hpp"
 
 #include "pipeline/json_writer.hpp"
-#include "source/source.hpp"
+#include "pipeline/stamp.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -45,13 +45,12 @@ std::string_view scope_name(resend_scope s) {
 
 /// "YYYY-MM-DD[ HH:MM:SS[.fff]]" -> "YYYY-MM-DD HH:MM:SS.fff"; throws request_error.
 std::string normalize_stamp(const std::string& s, const char* field) {
-  try {
-    return stamp_add(s, duration{0});
-  } catch (const std::exception&) {
-    bad(fmt::format("{}: '{}' is not a stamp; use \"YYYY-MM-DD HH:MM:SS[.fff]\" (UTC, like the "
-                    "source's S_T_A_M_P_), e.g. \"2024-05-01 00:00:00\"",
-                    field, s));
-  }
+  if (auto v = parse_stamp(s))
+    return format_stamp(*v, stamp_layout{});  // "YYYY-MM-DD HH:MM:SS.fff", UTC
+  bad(fmt::format("{}: '{}' is not a stamp; use \"YYYY-MM-DD HH:MM:SS[.fff]\" (UTC, like the "
+                  "source's S_T_A_M_P_; ISO 8601 with T and a zone also works), e.g. "
+                  "\"2024-05-01 00:00:00\"",
+                  field, s));
 }
 
 void write_all(int fd, const std::string& data, const std::string& path) {

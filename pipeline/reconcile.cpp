@@ -1,5 +1,7 @@
 #include "pipeline/reconcile.hpp"
 
+#include "pipeline/stamp.hpp"
+
 #include <algorithm>
 
 namespace stampede {
@@ -97,6 +99,19 @@ void reconcile_state::add_item(state_changes& c, const std::string& key, ledger_
     c.items_erase.emplace_back(key, no - policy_.max_items);
 }
 
+namespace {
+
+// True when `a` is a later point in time than `b` (any layout; "" or text
+// that is not a stamp is never later, and anything beats it).
+bool newer_stamp(const std::string& a, const std::string& b) {
+  auto x = parse_stamp(a);
+  if (!x) return false;
+  auto y = parse_stamp(b);
+  return !y || *x > *y;
+}
+
+} // namespace
+
 void reconcile_state::record_failed(state_changes& c, const out_record& rec,
                                     const std::string& message, int http_status,
                                     const std::string& sent, const std::string& received,
@@ -185,7 +200,7 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
         case record_op::update: ++cycle_.updated; ++state_.updated; break;
         case record_op::del: ++cycle_.deleted; ++state_.deleted; break;
       }
-      if (rec.stamp > state_.newest_delivered_stamp)
+      if (newer_stamp(rec.stamp, state_.newest_delivered_stamp))
         state_.newest_delivered_stamp = rec.stamp;
       if (was_queued(rec.prior_status))
         c.resend_erase.push_back(rec.key);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stampede {
@@ -29,11 +30,18 @@ struct send_batch;
 
 /// Keyset position: strictly-after semantics on (stamp, recno).
 struct keyset_pos {
-  std::string stamp;        // "YYYY-MM-DD HH:MM:SS.fff" UTC, sorts as text
+  std::string stamp;        // as the source wrote it (its own order); parse_stamp reads it
   std::int64_t recno = 0;
   friend bool operator==(const keyset_pos&, const keyset_pos&) = default;
 };
 bool operator<(const keyset_pos& a, const keyset_pos& b);
+
+/// True for a key a source made up for a row without one (a NULL or empty
+/// key column, source/source.hpp vet_row): real keys are never given this form.
+inline bool is_label_key(std::string_view key) {
+  return key.size() > 1 && key.front() == '<' &&
+         (key.rfind("<NULL ", 0) == 0 || key.rfind("<empty ", 0) == 0);
+}
 
 /// One page of source rows, in (stamp, recno) order.
 struct row_page {
@@ -52,10 +60,15 @@ struct row_page {
     std::string stamp;
     std::int64_t recno = 0;
     bool deleted = false;                // D_E_L_E_T_ = '*'
+    bool key_null = false;               // the key column is NULL (key is then "")
+    /// Why the row cannot be sent (a stamp that is not a date-time, a NULL
+    /// or empty key): it becomes a record error; "" = none.
+    std::string problem;
     std::optional<ledger_entry> prior;   // ledger state before this run, if any
   };
   std::vector<row_meta> rows;
-  keyset_pos end;                        // position of the last row of the page
+  keyset_pos end;                        // last row without a problem: the checkpoint candidate
+  keyset_pos next;                       // last row read: where the next page starts
   bool last = false;                     // no more rows below the upper bound
   /// Not part of the keyset walk (resend by key, replay of a stamp range, a
   /// resumed async batch): `end` is empty and its batches are `detached`.
@@ -99,6 +112,12 @@ struct out_record {
 /// entry becomes an error that keeps what the ledger knew (`prior`: remote id,
 /// last operation, hash), so a fixed row still goes out as an update.
 struct record_error {
+  // A constructor, not an aggregate: clang 14 (the fuzz build) has no
+  // parenthesized aggregate initialization, so emplace_back(key, msg, prior)
+  // needs one.
+  record_error() = default;
+  record_error(std::string k, std::string msg, std::optional<ledger_entry> p = std::nullopt)
+      : key(std::move(k)), message(std::move(msg)), prior(std::move(p)) {}
   std::string key;
   std::string message;                   // field, column, problem and value
   std::optional<ledger_entry> prior;

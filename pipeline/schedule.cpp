@@ -1,5 +1,7 @@
 #include "pipeline/schedule.hpp"
 
+#include "pipeline/stamp.hpp"
+
 #include <chrono>
 #include <cctype>
 #include <cstdio>
@@ -69,24 +71,9 @@ std::string describe(const schedule& s) {
   return "?";
 }
 
-std::int64_t stamp_to_unix_ms(const std::string& stamp) {
-  int y, mo, d, h, mi, sec, n = 0;
-  if (std::sscanf(stamp.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-    return -1;
-  int ms = 0;
-  if (stamp.size() > static_cast<std::size_t>(n) && stamp[n] == '.') {
-    int digits = 0;
-    for (std::size_t i = n + 1; i < stamp.size() && digits < 3 && std::isdigit(static_cast<unsigned char>(stamp[i])); ++i, ++digits)
-      ms = ms * 10 + (stamp[i] - '0');
-    while (digits++ < 3)
-      ms *= 10;
-  }
-  using namespace std::chrono;
-  auto ymd = year_month_day{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-    return -1;
-  auto days = sys_days{ymd}.time_since_epoch().count();
-  return ((static_cast<std::int64_t>(days) * 24 + h) * 60 + mi) * 60000 + sec * 1000LL + ms;
+std::int64_t stamp_to_unix_ms(const std::string& text) {
+  auto v = parse_stamp(text);
+  return v ? v->unix_ms() : -1;
 }
 
 } // namespace stampede

@@ -22,7 +22,7 @@ std::int64_t next_due(const schedule& s, std::int64_t now_ms, int utc_offset_min
 /// "always", "every 15m offset 5m", "daily 08:00" (for status and logs).
 std::string describe(const schedule& s);
 
-/// Parses "YYYY-MM-DD HH:MM:SS[.fff]" (UTC) to unix ms; -1 on bad input.
+/// parse_stamp(text) (pipeline/stamp.hpp) as unix ms; -1 when it is not a stamp.
 std::int64_t stamp_to_unix_ms(const std::string& stamp);
 
 } // namespace stampede

@@ -504,8 +504,13 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
   };
   send_batch* cur = open_batch(nrows);
   for (const auto& [key, prior] : page.gone)
-    cur->record_errors.emplace_back(
-        key, service_label_ + ": the row is no longer in the source (a resend by key found none)", prior);
+    cur->record_errors.push_back(record_error{
+        key,
+        service_label_ + (is_label_key(key)
+                              ? ": the row had no key and cannot be read again by it; once its "
+                                "key column is filled it goes out under its key"
+                              : ": the row is no longer in the source (a resend by key found none)"),
+        prior});
 
   std::vector<char> scratch(fixed_bound_ + 1024);
   std::string id_bytes;
@@ -515,6 +520,10 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     const row_page::row_meta& m = page.rows[r];
     const ledger_entry* prior = m.prior ? &*m.prior : nullptr;
     constexpr std::uint8_t op_delete = static_cast<std::uint8_t>(record_op::del);
+    if (!m.problem.empty()) {  // a stamp that is not a date-time, a NULL or empty key
+      cur->record_errors.push_back(record_error{m.key, service_label_ + ": " + m.problem, m.prior});
+      continue;
+    }
 
     if (m.deleted && !(prior && prior->last_op != op_delete &&
                        (prior->status == record_status::success || !prior->remote_id.empty()))) {

@@ -1,7 +1,10 @@
 // check_source: the config's services against the live source. See check.hpp.
 #include "source/check.hpp"
+#include "source/writer.hpp"
 
 #include "source/source.hpp"
+
+#include <algorithm>
 
 namespace stampede {
 
@@ -52,7 +55,7 @@ struct checker {
     return s;
   }
 
-  void service(source& src, const service_config& s, const std::string& upper) {
+  void service(source& src, const service_config& s) {
     const std::string p = "services[" + std::to_string(s.file_index) + "]";
     const std::string label = "service " + std::to_string(s.id) + " (" + s.name + ")";
     std::optional<table_info> t;
@@ -96,11 +99,52 @@ struct checker {
     std::string line = label + ": table " + s.table + ", " + std::to_string(s.fields.size()) +
                        " fields, " + std::to_string(t->columns.size()) + " columns";
     try {
-      line += ", " + std::to_string(src.count_rows(s.table, upper)) + " rows";
+      line += ", " + std::to_string(src.count_rows(s.table, std::nullopt)) + " rows";
     } catch (const source_error&) {
     }
     line += t->has_stamp_index ? ", stamp index present" : ", NO stamp index";
     rep.info.push_back(std::move(line));
+    stamps(src, s, label);
+  }
+
+  // Samples the stamp column at both ends and says which layouts it holds.
+  void stamps(source& src, const service_config& s, const std::string& label) {
+    const std::string& col = cfg.source.stamp_column;
+    stamp_sample sm;
+    try {
+      sm = src.sample_stamps(s.table, 500);
+    } catch (const source_error& e) {
+      rep.warnings.push_back(diag(s.line, s.col, "source.stamp_column",
+                                  label + ": cannot sample " + col + ": " + e.what(), ""));
+      return;
+    }
+    if (sm.rows == 0) return;
+    std::string found;
+    for (const auto& [layout, n] : sm.layouts)
+      found += (found.empty() ? "" : ", ") + layout + " (" + std::to_string(n) + ")";
+    if (sm.nulls) found += (found.empty() ? "" : ", ") + std::string("NULL (") + std::to_string(sm.nulls) + ")";
+    if (sm.unreadable_count)
+      found += (found.empty() ? "" : ", ") + std::string("unreadable (") +
+               std::to_string(sm.unreadable_count) + ")";
+    rep.info.push_back(label + ": " + col + " sampled " + std::to_string(sm.rows) +
+                       " rows (oldest and newest): " + found);
+    if (sm.unreadable_count || sm.nulls) {
+      std::string ex;
+      for (const auto& u : sm.unreadable) ex += (ex.empty() ? "\"" : ", \"") + u + "\"";
+      rep.warnings.push_back(diag(
+          s.line, s.col, "source.stamp_column",
+          label + ": " + std::to_string(sm.unreadable_count + sm.nulls) + " sampled " + col +
+              " values are not date-times" + (ex.empty() ? "" : " (e.g. " + ex + ")") +
+              "; those rows become record errors and never move the checkpoint",
+          "write stamps as " + std::string(stamp_formats_help)));
+    }
+    if (sm.layouts.size() > 1)
+      rep.warnings.push_back(diag(
+          s.line, s.col, "source.stamp_column",
+          label + ": " + col + " mixes " + std::to_string(sm.layouts.size()) +
+              " layouts; they compare as text, so rows in a layout other than the newest row's "
+              "can be read a cycle late",
+          "write every stamp in one layout, e.g. YYYY-MM-DD HH:MM:SS.fff (UTC)"));
   }
 
   void run() {
@@ -124,19 +168,22 @@ struct checker {
                                 "check that the file is a readable SQLite database"));
       return;
     }
-    std::string now;
     try {
-      now = src->now_stamp();
-      rep.info.push_back("source: " + kind->describe(sc) + ", clock " + now + " UTC");
+      rep.info.push_back("source: " + kind->describe(sc) + ", clock " + src->now().text() +
+                         " UTC");
     } catch (const source_error& e) {
       rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(), ""));
       return;
     }
     if (only) {
-      for (const auto* s : *only) service(*src, *s, "");
+      for (const auto* s : *only) service(*src, *s);
     } else {
-      for (const auto& s : cfg.services) service(*src, s, "");
+      for (const auto& s : cfg.services) service(*src, s);
     }
+    // [services.writeback]: the statement prepares (read-only: nothing is written).
+    for (const auto& s : cfg.services)
+      if (!only || std::find(only->begin(), only->end(), &s) != only->end())
+        for (auto& d : check_writeback(cfg, s)) rep.errors.push_back(std::move(d));
   }
 };
 

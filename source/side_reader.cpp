@@ -1,6 +1,6 @@
 #include "source/side_reader.hpp"
 
-#include <limits>
+#include <stdexcept>
 
 namespace stampede {
 
@@ -90,6 +90,7 @@ bool side_reader::next(row_page& out) {
     out.arena.clear();
     out.columns = std::make_shared<const std::vector<std::string>>(base_.columns);
     out.end = keyset_pos{};
+    out.next = keyset_pos{};
     out.last = true;
     out.resume = std::move(b);
     ++resumed_;
@@ -100,12 +101,16 @@ bool side_reader::next(row_page& out) {
     const replay_range& rr = replays_[replay_];
     if (!replay_started_) {
       replay_query_ = base_;
-      replay_query_.after = keyset_pos{rr.from, std::numeric_limits<std::int64_t>::min()};
-      replay_query_.upper = rr.to;
+      const auto from = parse_stamp(rr.from), to = parse_stamp(rr.to);
+      if (!from || !to)
+        throw std::invalid_argument("replay range \"" + rr.from + "\" .. \"" + rr.to +
+                                    "\" is not a pair of stamps");
+      replay_query_.after = src_.start_at(base_.table, *from);
+      replay_query_.upper = *to;
       replay_started_ = true;
     }
     src_.read_page(replay_query_, out);
-    replay_query_.after = out.end;
+    replay_query_.after = out.next;
     if (out.last) {
       ++replay_;
       replay_started_ = false;
@@ -119,6 +124,7 @@ bool side_reader::next(row_page& out) {
     out.generation = rr.generation;
     out.detached = true;
     out.end = keyset_pos{};
+    out.next = keyset_pos{};
     return true;
   }
 

@@ -1,11 +1,11 @@
 // Source-independent parts of source.hpp: the registry of kinds, errors,
-// stamp arithmetic. Each kind lives in its own module (source/sqlite/, ...).
+// row vetting and page positions. Each kind lives in its own module
+// (source/sqlite/, ...).
 #include "source/source.hpp"
 
 #include "source/sqlite/sqlite_source.hpp"
 
-#include <chrono>
-#include <cstdio>
+#include <algorithm>
 
 namespace stampede {
 
@@ -40,67 +40,73 @@ std::unique_ptr<source> source::open(const source_config& cfg) {
   return source_kind_of(cfg.kind).open(cfg);
 }
 
-namespace {
-
-[[noreturn]] void bad_stamp(std::string_view s) {
-  throw std::invalid_argument("\"" + std::string(s) +
-                              "\" is not a stamp; expected \"YYYY-MM-DD HH:MM:SS.fff\"");
-}
-
-int digits(std::string_view s, std::size_t pos, std::size_t n, std::string_view whole) {
-  if (pos + n > s.size()) bad_stamp(whole);
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') bad_stamp(whole);
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
-
-} // namespace
-
-std::string stamp_add(std::string_view s, duration d) {
-  using namespace std::chrono;
-  // YYYY-MM-DD
-  if (s.size() < 10 || s[4] != '-' || s[7] != '-') bad_stamp(s);
-  year_month_day ymd{year{digits(s, 0, 4, s)}, month{unsigned(digits(s, 5, 2, s))},
-                     day{unsigned(digits(s, 8, 2, s))}};
-  if (!ymd.ok()) bad_stamp(s);
-  int hh = 0, mi = 0, ss = 0;
-  std::int64_t ms = 0;
-  if (s.size() > 10) {
-    // [ T]HH:MM:SS
-    if (s.size() < 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
-      bad_stamp(s);
-    hh = digits(s, 11, 2, s);
-    mi = digits(s, 14, 2, s);
-    ss = digits(s, 17, 2, s);
-    if (hh > 23 || mi > 59 || ss > 59) bad_stamp(s);
-    if (s.size() > 19) {
-      std::size_t n = s.size() - 20;  // fraction digits
-      if (s[19] != '.' || n < 1 || n > 9) bad_stamp(s);
-      int frac = digits(s, 20, n, s);
-      // scale to milliseconds (truncating below 1 ms)
-      std::int64_t f = frac;
-      for (std::size_t i = n; i < 3; ++i) f *= 10;
-      for (std::size_t i = 3; i < n; ++i) f /= 10;
-      ms = f;
+bool vet_row(row_page::row_meta& r, const std::string& key_column,
+             const std::string& stamp_column, const std::string& recno_column, std::size_t nth) {
+  r.problem.clear();
+  const bool bad_key = r.key_null || r.key.empty();
+  const bool bad_stamp = !parse_stamp(r.stamp);
+  if (!bad_key && !bad_stamp) return true;
+  if (bad_key) {
+    // A label naming the row (is_label_key, pipeline/record.hpp).
+    std::string label = std::string(r.key_null ? "<NULL " : "<empty ") + key_column + ">";
+    if (r.recno != null_recno && key_column != recno_column) {
+      label += " " + recno_column + " " + std::to_string(r.recno);
+    } else {
+      label += " " + stamp_column + " " + r.stamp;
+      if (nth > 0) label += " #" + std::to_string(nth);
     }
+    r.problem = "the key column " + key_column + " is " + (r.key_null ? "NULL" : "empty") +
+                "; a record needs a key: fill " + key_column + " in the source row";
+    r.key = std::move(label);
   }
-  sys_time<milliseconds> t = sys_days{ymd} + hours{hh} + minutes{mi} + seconds{ss} +
-                             milliseconds{ms};
-  t += d;
-  auto day_tp = floor<days>(t);
-  year_month_day out{day_tp};
-  hh_mm_ss<milliseconds> tod{t - day_tp};
-  int y = int(out.year());
-  if (y < 0 || y > 9999)
-    throw std::invalid_argument("stamp " + std::string(s) + " moved out of years 0000..9999");
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d:%02d.%03d", y, unsigned(out.month()),
-                unsigned(out.day()), int(tod.hours().count()), int(tod.minutes().count()),
-                int(tod.seconds().count()), int(tod.subseconds().count()));
-  return buf;
+  if (bad_stamp) {
+    if (!r.problem.empty()) r.problem += "; ";
+    r.problem += "the stamp " + stamp_column + " = \"" + r.stamp +
+                 "\" is not a date-time; write " + std::string(stamp_formats_help);
+  }
+  return false;
+}
+
+void set_page_positions(row_page& out, const keyset_pos& from) {
+  // `from` can be a row with a bad stamp (paging goes on past it): never an end.
+  out.end = parse_stamp(from.stamp) ? from : keyset_pos{};
+  out.next = from;
+  if (out.rows.empty()) return;
+  const auto& last = out.rows.back();
+  out.next = keyset_pos{last.stamp, last.recno};
+  for (auto it = out.rows.rbegin(); it != out.rows.rend(); ++it)
+    if (it->problem.empty() || parse_stamp(it->stamp)) {
+      // A bad key with a good stamp still marks a point in time.
+      out.end = keyset_pos{it->stamp, it->recno};
+      break;
+    }
+}
+
+stamp_sample summarize_stamps(const std::vector<std::optional<std::string>>& texts) {
+  stamp_sample s;
+  for (const auto& t : texts) {
+    ++s.rows;
+    if (!t) {
+      ++s.nulls;
+      continue;
+    }
+    auto l = layout_of(*t);
+    if (!l) {
+      ++s.unreadable_count;
+      if (s.unreadable.size() < 5) s.unreadable.push_back(*t);
+      continue;
+    }
+    std::string d = l->describe();
+    auto it = std::find_if(s.layouts.begin(), s.layouts.end(),
+                           [&](const auto& p) { return p.first == d; });
+    if (it == s.layouts.end())
+      s.layouts.emplace_back(std::move(d), 1);
+    else
+      ++it->second;
+  }
+  std::stable_sort(s.layouts.begin(), s.layouts.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return s;
 }
 
 } // namespace stampede

@@ -3,24 +3,36 @@
 //
 // Operation: `source::open(cfg)` looks the configured kind up in the registry
 //   (source_kinds(): one entry per module under source/, e.g. source/sqlite/)
-//   and connects. `read_page` returns the rows
-//   strictly after a keyset position (stamp, recno) and with stamp <= upper,
-//   ordered by (stamp, recno), at most `limit` of them; the caller continues
-//   from `page.end` until `page.last`. Mapped cells are read as text into the
-//   page arena: INTEGER as decimal, REAL as the shortest round-trip decimal,
-//   TEXT/BLOB as stored, NULL as a null cell. `D_E_L_E_T_ = '*'` marks a row
-//   deleted. Sources are read-only: extraction never writes.
+//   and connects. `read_page` returns the rows strictly after a keyset
+//   position (stamp, recno) and with stamp <= upper, ordered by (stamp,
+//   recno) in the database's own order, at most `limit` of them (more only to
+//   finish a group of NULL-recno rows at one stamp, which a keyset position
+//   cannot split); the caller continues from `page.next` until `page.last`.
+//   Positions hold the stamp as the database wrote it (exact paging); bounds
+//   are `stamp` values (pipeline/stamp.hpp) the source writes the way its
+//   column compares (`start_at`). Every row is vetted (vet_row): a stamp
+//   parse_stamp cannot read, or a NULL or empty key, sets `problem` (the row
+//   becomes a record error under a key that names the row) and never becomes
+//   `page.end`, the checkpoint candidate. Mapped cells are read as text into
+//   the page arena: INTEGER as decimal, REAL as the shortest round-trip
+//   decimal, TEXT/BLOB as stored, NULL as a null cell. `D_E_L_E_T_ = '*'`
+//   marks a row deleted. Sources are read-only: extraction never writes.
 // Concurrency: one `source` per thread; an instance is not thread-safe.
 // Limitations: table and column names must match [A-Za-z0-9_]+ (they are
-//   quoted into SQL; values are always bound). Stamps are UTC text
-//   "YYYY-MM-DD HH:MM:SS.fff" compared as text, so every row's stamp must use
-//   that exact format.
+//   quoted into SQL; values are always bound). A text stamp column compares
+//   as text: bounds are written in the layouts of the table's newest stamps
+//   (the smallest text for a start, the largest for the upper bound, rows past
+//   the upper bound in time dropped as they are read), so a column that mixes
+//   layouts (' ' and 'T', several zones) pages in text order and can read a
+//   row of another layout a cycle late; `check` says which layouts it found.
 #pragma once
 
 #include "pipeline/config.hpp"
 #include "pipeline/record.hpp"
+#include "pipeline/stamp.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -55,9 +67,40 @@ struct page_query {
   std::vector<std::string> columns;  // mapped columns, read as text
   std::string key_column;            // record key, read as text
   keyset_pos after;                  // strictly after (stamp, recno); stamp "" = from the start
-  std::string upper;                 // stamp <= upper; "" = no upper bound
+  std::optional<stamp> upper;        // stamp <= upper; nullopt = no upper bound
   std::uint32_t limit = 5000;        // >= 1
 };
+
+/// What `check` found in a sample of a table's stamp column.
+struct stamp_sample {
+  std::size_t rows = 0;                                  // sampled
+  std::vector<std::pair<std::string, std::size_t>> layouts;  // describe() -> count, most first
+  std::vector<std::string> unreadable;                   // up to 5 examples parse_stamp rejects
+  std::size_t unreadable_count = 0;
+  std::size_t nulls = 0;
+};
+
+/// A recno no row has: stands for NULL in row_meta::recno and keyset_pos
+/// (NULLs sort first at a stamp, so (s, null_recno) is "after every NULL
+/// recno row at s, before the others").
+inline constexpr std::int64_t null_recno = std::numeric_limits<std::int64_t>::min();
+
+/// Vets one row read by a source: a stamp parse_stamp cannot read, a NULL
+/// key (`r.key_null`) or an empty one sets `r.problem` and, for a bad key,
+/// replaces r.key with a label naming the row ("<NULL key A1_COD> R_E_C_N_O_
+/// 42"; NULL-recno rows add the stamp and their ordinal `nth` among NULL
+/// recnos at that stamp in the page). Returns false when the row has a problem.
+bool vet_row(row_page::row_meta& r, const std::string& key_column,
+             const std::string& stamp_column, const std::string& recno_column, std::size_t nth);
+
+
+/// Sets out.end (the last row whose stamp parse_stamp reads, else `from` when
+/// it reads, else empty: no checkpoint move) and out.next (the last row, else
+/// `from`) after a source filled `out.rows`.
+void set_page_positions(row_page& out, const keyset_pos& from);
+
+/// Counts the layouts of `texts` (nullopt = NULL) into a stamp_sample.
+stamp_sample summarize_stamps(const std::vector<std::optional<std::string>>& texts);
 
 class source {  // one per thread; not thread-safe
 public:
@@ -66,15 +109,28 @@ public:
   static std::unique_ptr<source> open(const source_config& cfg);
   virtual ~source() = default;
 
-  /// The SOURCE's clock, UTC "YYYY-MM-DD HH:MM:SS.fff".
-  virtual std::string now_stamp() = 0;
+  /// The SOURCE's clock (UTC).
+  virtual stamp now() = 0;
+
+  /// The position just before every row of `table` with stamp >= `from`
+  /// (the lookback window's start, a replay range's start), its stamp written
+  /// the way the column compares.
+  virtual keyset_pos start_at(const std::string& table, stamp from) = 0;
+
+  /// The start of the oldest transaction still open in the database, when
+  /// the source can see it (PostgreSQL); nullopt otherwise.
+  virtual std::optional<stamp> oldest_open_transaction() { return std::nullopt; }
+
+  /// Up to `n` stamps from each end of `table`'s stamp column (for `check`).
+  virtual stamp_sample sample_stamps(const std::string& table, std::size_t n) = 0;
 
   /// Columns and stamp index of `table`; nullopt when there is no such table.
   virtual std::optional<table_info> describe(const std::string& table) = 0;
 
   /// Fills `out`: clears it (keeping `service`/`seq` and buffer capacity), then
-  /// sets columns, arena, cells, rows[i].key/stamp/recno/deleted (prior = none),
-  /// end (= q.after when empty) and last = (rows < limit).
+  /// sets columns, arena, cells, rows[i].key/stamp/recno/deleted/problem
+  /// (prior = none), end and next (set_page_positions from q.after) and
+  /// last = (rows < limit).
   virtual void read_page(const page_query& q, row_page& out) = 0;
 
   /// The rows whose key column equals one of `keys` (the resend queue): fills
@@ -85,8 +141,8 @@ public:
                                                 const std::vector<std::string>& keys,
                                                 row_page& out) = 0;
 
-  /// Rows with stamp <= upper ("" = all rows), for progress/ETA.
-  virtual std::uint64_t count_rows(const std::string& table, const std::string& upper) = 0;
+  /// Rows with stamp <= upper (nullopt = all rows), for progress/ETA.
+  virtual std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper) = 0;
 };
 
 /// True when `name` is non-empty and only [A-Za-z0-9_].
@@ -119,10 +175,5 @@ const std::vector<source_kind_entry>& source_kinds();
 /// The entry of `k`; throws source_error(open_failed) for a kind this build lacks.
 const source_kind_entry& source_kind_of(source_kind k);
 
-/// stamp + d (d may be negative), in the same "YYYY-MM-DD HH:MM:SS.fff" format.
-/// Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" and 1..9 fraction digits (or a
-/// 'T' separator); the result always has milliseconds. Throws
-/// std::invalid_argument on any other text.
-std::string stamp_add(std::string_view stamp, duration d);
 
 } // namespace stampede

@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <filesystem>
 #include <unordered_map>
 
@@ -80,7 +82,7 @@ public:
     sqlite3_close(db_);
   }
 
-  std::string now_stamp() override {
+  stamp now() override {
     if (!now_) now_ = prepare("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')");
     sqlite3_stmt* st = now_.get();
     sqlite3_reset(st);
@@ -88,7 +90,47 @@ public:
     std::string out(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
                     static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
     sqlite3_reset(st);
-    return out;
+    auto v = parse_stamp(out);
+    if (!v) throw source_error(source_errc::query_failed, "the SQLite clock said \"" + out + "\"");
+    return *v;
+  }
+
+  keyset_pos start_at(const std::string& table, stamp from) override {
+    // The smallest text any layout of the column writes for `from`.
+    std::string lo;
+    for (const auto& l : layouts_for(table)) {
+      std::string t = format_stamp(from, l);
+      if (lo.empty() || t < lo) lo = std::move(t);
+    }
+    return keyset_pos{std::move(lo), null_recno};
+  }
+
+  stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
+    require_identifier(table, "table");
+    std::vector<std::optional<std::string>> texts;
+    // A table of at most 2n rows is read once, whole; a larger one at both ends.
+    stmt_ptr cnt = prepare("SELECT count(*) FROM " + quote(table));
+    if (sqlite3_step(cnt.get()) != SQLITE_ROW)
+      fail(source_errc::query_failed, "counting the rows of " + table);
+    const bool whole = std::uint64_t(sqlite3_column_int64(cnt.get(), 0)) <= 2 * n;
+    for (const char* dir : {"ASC", "DESC"}) {
+      if (whole && dir[0] == 'D') break;
+      stmt_ptr st = prepare("SELECT " + quote(cfg_.stamp_column) + " FROM " + quote(table) +
+                            " ORDER BY " + quote(cfg_.stamp_column) + " " + dir + " LIMIT " +
+                            std::to_string(whole ? 2 * n : n));
+      int rc;
+      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        if (sqlite3_column_type(st.get(), 0) == SQLITE_NULL) {
+          texts.emplace_back(std::nullopt);
+          continue;
+        }
+        std::string t;
+        render(st.get(), 0, t);
+        texts.emplace_back(std::move(t));
+      }
+      if (rc != SQLITE_DONE) fail(source_errc::query_failed, "sampling the stamps of " + table);
+    }
+    return summarize_stamps(texts);
   }
 
   std::optional<table_info> describe(const std::string& table) override {
@@ -131,16 +173,23 @@ public:
     out.arena.reserve(sh.arena_hint);
     out.cells.reserve(sh.rows_hint * ncols);
     if (out.rows.capacity() < sh.rows_hint) out.rows.reserve(sh.rows_hint);
-    out.end = q.after;
     out.last = false;
+    const std::string upper = upper_text(q.table, q.upper);
+    hit_upper_ = false;
 
     // Both statements read one snapshot: the rest of the tie group at
     // after.stamp, then the rows with a greater stamp.
     step_simple(begin_.get(), "starting a read transaction");
     std::size_t n = 0;
+    bool full = false;
     try {
-      if (!q.after.stamp.empty()) n = fill(sh.ties.get(), q, q.limit, out, 0);
-      if (n < q.limit) n = fill(sh.rest.get(), q, q.limit - std::uint32_t(n), out, n);
+      if (!q.after.stamp.empty()) n = fill(sh.ties.get(), q, upper, q.limit, out, 0);
+      if (n < q.limit && !hit_upper_)
+        n = fill(sh.rest.get(), q, upper, q.limit - std::uint32_t(n), out, n);
+      full = n >= q.limit && !hit_upper_;
+      // A position cannot split the NULL-recno rows of one stamp: read the
+      // whole group when the page ends inside it.
+      if (full && out.rows[n - 1].recno == null_recno) n = finish_null_group(sh, q, out, n);
     } catch (...) {
       out.rows.resize(0);
       out.cells.clear();
@@ -150,11 +199,9 @@ public:
     }
     step_simple(commit_.get(), "ending a read transaction");
     out.rows.resize(n);
-    if (n > 0) {
-      out.end.stamp = out.rows[n - 1].stamp;
-      out.end.recno = out.rows[n - 1].recno;
-    }
-    out.last = n < q.limit;
+    vet(q, out);
+    set_page_positions(out, q.after);
+    out.last = !full;
     sh.rows_hint = std::max(sh.rows_hint, n);
     sh.arena_hint = std::max(sh.arena_hint, out.arena.size());
   }
@@ -186,6 +233,7 @@ public:
         if (n == before) missing.push_back(k);
       }
       out.rows.resize(n);
+      vet(q, out);
     } catch (...) {
       out.rows.clear();
       out.cells.clear();
@@ -197,7 +245,7 @@ public:
     return missing;
   }
 
-  std::uint64_t count_rows(const std::string& table, const std::string& upper) override {
+  std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper_bound) override {
     auto it = counts_.find(table);
     if (it == counts_.end()) {
       require_identifier(table, "table");
@@ -208,7 +256,7 @@ public:
     }
     sqlite3_stmt* st = it->second.get();
     sqlite3_reset(st);
-    std::string_view u = upper.empty() ? no_upper : std::string_view(upper);
+    const std::string u = upper_text(table, upper_bound);
     sqlite3_bind_text(st, 1, u.data(), int(u.size()), SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
       std::string msg = sqlite3_errmsg(db_);
@@ -222,7 +270,7 @@ public:
 
 private:
   struct shape {
-    stmt_ptr ties, rest, by_key;
+    stmt_ptr ties, rest, by_key, nulls;
     std::shared_ptr<const std::vector<std::string>> columns;
     std::size_t rows_hint = 0;
     std::size_t arena_hint = 0;
@@ -255,32 +303,114 @@ private:
   }
 
   // Appends up to `limit` rows of `st` to `out` from row index `n`; returns the new count.
-  std::size_t fill(sqlite3_stmt* st, const page_query& q, std::uint32_t limit, row_page& out,
-                   std::size_t n) {
+  std::size_t fill(sqlite3_stmt* st, const page_query& q, const std::string& upper,
+                   std::uint32_t limit, row_page& out, std::size_t n) {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, q.after.stamp.data(), int(q.after.stamp.size()), SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, q.after.recno);
-    std::string_view upper = q.upper.empty() ? no_upper : std::string_view(q.upper);
     sqlite3_bind_text(st, 3, upper.data(), int(upper.size()), SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, limit);
-    return fill_rows(st, q, out, n, limit);
+    return fill_rows(st, q, out, n, limit, q.upper);
+  }
+
+  // The page's first n rows end with NULL-recno rows at one stamp: replaces
+  // them with every NULL-recno row at that stamp (the page may grow past its
+  // limit); returns the new count.
+  std::size_t finish_null_group(shape& sh, const page_query& q, row_page& out, std::size_t n) {
+    const std::string s = out.rows[n - 1].stamp;
+    const std::size_t ncols = q.columns.size();
+    std::size_t keep = n;
+    while (keep > 0 && out.rows[keep - 1].recno == null_recno && out.rows[keep - 1].stamp == s)
+      --keep;
+    out.cells.resize(keep * ncols);  // their arena bytes stay, unreferenced
+    if (!sh.nulls) {
+      auto sql = sqlite_page_sql(cfg_, q).ties;
+      sql = sql.substr(0, sql.find(" WHERE ")) + " WHERE " + quote(cfg_.stamp_column) +
+            " = ?1 AND " + quote(cfg_.recno_column) + " IS NULL";
+      sh.nulls = prepare(sql);
+    }
+    sqlite3_stmt* st = sh.nulls.get();
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, s.data(), int(s.size()), SQLITE_TRANSIENT);
+    return fill_rows(st, q, out, keep, std::numeric_limits<std::size_t>::max() - keep);
+  }
+
+  // Vets every row (source.hpp vet_row); NULL-recno rows are numbered per stamp.
+  void vet(const page_query& q, row_page& out) {
+    std::size_t nth = 0;
+    for (std::size_t i = 0; i < out.rows.size(); ++i) {
+      auto& r = out.rows[i];
+      nth = (r.recno == null_recno)
+                ? ((i > 0 && out.rows[i - 1].recno == null_recno && out.rows[i - 1].stamp == r.stamp)
+                       ? nth + 1
+                       : 1)
+                : 0;
+      vet_row(r, q.key_column, cfg_.stamp_column, cfg_.recno_column, nth);
+    }
+  }
+
+  // The layouts of `table`'s newest stamps (canonical .fff when none is
+  // readable): a bound is written in each, and the smallest (a start) or the
+  // largest (an upper bound) text is used, so text comparison never leaves
+  // out a row of a layout the column uses near the checkpoint.
+  const std::vector<stamp_layout>& layouts_for(const std::string& table) {
+    auto it = layouts_.find(table);
+    if (it != layouts_.end()) return it->second;
+    require_identifier(table, "table");
+    std::vector<stamp_layout> ls;
+    stmt_ptr st = prepare("SELECT " + quote(cfg_.stamp_column) + " FROM " + quote(table) +
+                          " WHERE " + quote(cfg_.stamp_column) + " IS NOT NULL ORDER BY " +
+                          quote(cfg_.stamp_column) + " DESC LIMIT 64");
+    int rc;
+    std::string t;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      render(st.get(), 0, t);
+      if (auto found = layout_of(t))
+        if (std::find(ls.begin(), ls.end(), *found) == ls.end()) ls.push_back(std::move(*found));
+    }
+    if (rc != SQLITE_DONE)
+      fail(source_errc::query_failed, "reading the newest stamps of " + table);
+    if (ls.empty()) ls.emplace_back();  // "YYYY-MM-DD HH:MM:SS.fff"
+    return layouts_.emplace(table, std::move(ls)).first->second;
+  }
+
+  // The SQL upper bound: the largest text any layout writes for `upper`
+  // (rows past `upper` in time are then dropped by fill_rows); no bound: "\x7f".
+  std::string upper_text(const std::string& table, const std::optional<stamp>& upper) {
+    if (!upper) return std::string(no_upper);
+    std::string hi;
+    for (const auto& l : layouts_for(table)) {
+      std::string t = format_stamp(*upper, l);
+      if (t > hi) hi = std::move(t);
+    }
+    return hi;
   }
 
   // Steps a bound statement, appending at most `limit` rows to `out` from
   // row index `n`; returns the new count.
+  // With `upper`, stops before the first row whose stamp is past it in time
+  // (the SQL bound is text) and sets hit_upper_.
   std::size_t fill_rows(sqlite3_stmt* st, const page_query& q, row_page& out, std::size_t n,
-                        std::size_t limit) {
+                        std::size_t limit, const std::optional<stamp>& upper = std::nullopt) {
     const std::size_t ncols = q.columns.size();
     const std::size_t stop = n + limit;
     int rc = SQLITE_DONE;
     while (n < stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       if (n == out.rows.size()) out.rows.emplace_back();
       row_page::row_meta& r = out.rows[n++];
-      r.stamp.assign(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-                     static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-      r.recno = sqlite3_column_int64(st, 1);
+      render(st, 0, r.stamp);
+      if (upper) {
+        auto v = parse_stamp(r.stamp);
+        if (v && *v > *upper) {
+          --n;
+          hit_upper_ = true;
+          break;
+        }
+      }
+      r.recno = sqlite3_column_type(st, 1) == SQLITE_NULL ? null_recno : sqlite3_column_int64(st, 1);
       const unsigned char* del = sqlite3_column_text(st, 2);
       r.deleted = del != nullptr && sqlite3_column_bytes(st, 2) > 0 && del[0] == '*';
+      r.key_null = sqlite3_column_type(st, 3) == SQLITE_NULL;
       render(st, 3, r.key);
       r.prior.reset();
       for (std::size_t c = 0; c < ncols; ++c) append_cell(st, int(c) + 4, out);
@@ -387,6 +517,8 @@ private:
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, shape> pages_;
   std::unordered_map<std::string, stmt_ptr> counts_;
+  std::unordered_map<std::string, std::vector<stamp_layout>> layouts_;
+  bool hit_upper_ = false;  // fill_rows met a row past q.upper (in time): the walk ends
   stmt_ptr now_, describe_cols_, describe_index_, begin_, commit_;
   std::string key_;
 };

@@ -155,7 +155,9 @@ TEST_CASE("schedule: stamp_to_unix_ms: fractional milliseconds", "[schedule]") {
 TEST_CASE("schedule: stamp_to_unix_ms: bad input gives -1", "[schedule]") {
   CHECK(stamp_to_unix_ms("") == -1);
   CHECK(stamp_to_unix_ms("garbage") == -1);
-  CHECK(stamp_to_unix_ms("2024-05-10") == -1);         // no time part
+  CHECK(stamp_to_unix_ms("2024-05-10") == utc_ms(2024, 5, 10, 0, 0));  // midnight
+  CHECK(stamp_to_unix_ms("2024-05-10T10:07:00Z") == utc_ms(2024, 5, 10, 10, 7));
+  CHECK(stamp_to_unix_ms("01/02/2024") == -1);
   CHECK(stamp_to_unix_ms("2024-05-10 10:07") == -1);   // no seconds
   CHECK(stamp_to_unix_ms("2023-02-29 00:00:00") == -1);  // not a leap year
   CHECK(stamp_to_unix_ms("2024-13-01 00:00:00") == -1);  // month 13

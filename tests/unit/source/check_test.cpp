@@ -67,10 +67,33 @@ TEST_CASE("check passes on a matching database", "[check]") {
   CHECK(r.ok());
   CHECK(r.errors.empty());
   CHECK(r.warnings.empty());
-  REQUIRE(r.info.size() == 3);
+  REQUIRE(r.info.size() == 4);
   CHECK_THAT(r.info[1], Catch::Contains("service 1 (taxpayers): table SA1010"));
   CHECK_THAT(r.info[1], Catch::Contains("1 rows"));
+  CHECK_THAT(r.info[2], Catch::Contains("S_T_A_M_P_ sampled 1 rows (oldest and newest): "
+                                        "YYYY-MM-DD HH:MM:SS.fff (1)"));
   CHECK_THAT(to_string(r), Catch::Contains("info: source: SQLite"));
+}
+
+TEST_CASE("check samples the stamp column and says which formats it found", "[check][stamp]") {
+  temp_dir dir;
+  std::string db = dir.file("erp.db");
+  make_db(db);
+  sql_exec(db, "INSERT INTO SA1010 VALUES (2, '2024-01-02T10:00:00Z', ' ', '002', 'B');"
+               "INSERT INTO SA1010 VALUES (3, '01/02/2024', ' ', '003', 'C');"
+               "INSERT INTO SA1010 VALUES (4, NULL, ' ', '004', 'D');");
+  check_report r = check_source(parse_config(config_for(db), "c.toml"));
+  const std::string all = to_string(r);
+  INFO(all);
+  CHECK(r.ok());  // warnings only: the rows become record errors, nothing stops
+  CHECK_THAT(all, Catch::Contains("YYYY-MM-DD HH:MM:SS.fff (1)"));
+  CHECK_THAT(all, Catch::Contains("YYYY-MM-DDTHH:MM:SSZ (1)"));
+  CHECK_THAT(all, Catch::Contains("NULL (1)"));
+  CHECK_THAT(all, Catch::Contains("unreadable (1)"));
+  CHECK_THAT(all, Catch::Contains("2 sampled S_T_A_M_P_ values are not date-times"));
+  CHECK_THAT(all, Catch::Contains("\"01/02/2024\""));
+  CHECK_THAT(all, Catch::Contains("never move the checkpoint"));
+  CHECK_THAT(all, Catch::Contains("mixes 2 layouts"));
 }
 
 TEST_CASE("check reports missing tables and columns at their config lines", "[check]") {
