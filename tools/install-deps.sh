@@ -7,6 +7,7 @@ PKGS=(
   libcaf-dev librocksdb-dev libsimdjson-dev libcurl4-openssl-dev curl
   prometheus-cpp-dev catch2 libsqlite3-dev sqlite3 libtomlplusplus-dev
   libcli11-dev libspdlog-dev libfmt-dev
+  libpq-dev postgresql-15
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
