@@ -4,13 +4,17 @@
 // `services[2].fields[0].type` (array indexes are 0-based, in file order).
 #include "pipeline/config.hpp"
 
+#include "pipeline/redact.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits>
 #include <set>
 #include <utility>
@@ -65,6 +69,8 @@ const target_config& config::target_of(const service_config& s) const {
 namespace {
 
 constexpr std::string_view redacted = "<redacted>";
+constexpr duration hour{3'600'000};
+constexpr duration day{86'400'000};
 
 std::string join_path(const std::string& prefix, std::string_view key) {
   return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
@@ -173,24 +179,62 @@ struct reader {
     return nullptr;
   }
 
-  // Interpolates a string node's value; reports missing variables.
-  std::optional<std::string> text(const toml::node& n, const std::string& path) {
+  // Interpolates a string node's value; reports missing variables. With
+  // `empty` set, the variables that gave "" are listed there.
+  std::optional<std::string> text(const toml::node& n, const std::string& path,
+                                  std::vector<std::string>* empty = nullptr) {
     const auto* s = n.as_string();
     if (!s) {
       wrong_type(n, path, "a string");
       return std::nullopt;
     }
-    std::string var;
-    auto v = interpolate_env(s->get(), var);
-    if (v) return v;
-    if (var.empty())
-      error(n, path, "malformed ${...} reference",
-            "write ${VAR} or ${VAR:-default}, VAR made of letters, digits and _; use $$ for a "
-            "literal $");
+    interpolation v = interpolate(s->get());
+    if (empty) *empty = std::move(v.empty);
+    if (v.value) return std::move(v.value);
+    if (!v.missing.empty())
+      error(n, path, "environment variable `" + v.missing + "` is not set",
+            "export " + v.missing + "=… or give a default with ${" + v.missing + ":-…}");
     else
-      error(n, path, "environment variable `" + var + "` is not set",
-            "export " + var + "=… or give a default with ${" + var + ":-…}");
+      error(n, path, v.problem,
+            "write ${VAR} or ${VAR:-default}, VAR made of letters, digits and _, nested at most " +
+                std::to_string(max_interpolation_depth) + " levels; use $$ for a literal $");
     return std::nullopt;
+  }
+
+  // A secret (auth.value, client_id, client_secret): an empty result, or a
+  // variable that gave "", is an error (an unexported or blank variable would
+  // otherwise send "Bearer " and fail at the target, or send nothing).
+  // Returns whether the key is present and valid; the value never appears
+  // in a diagnostic.
+  // `min_length`: shorter values are refused (the redactor does not match
+  // them on their own; redact.hpp).
+  bool secret(const toml::table& t, std::string_view key, const std::string& path,
+              std::string& out, std::size_t min_length = 1) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    std::string p = join_path(path, key);
+    std::vector<std::string> empty;
+    auto v = text(*n, p, &empty);
+    if (!v) return false;
+    out = std::move(*v);
+    if (!empty.empty()) {
+      error(*n, p, "environment variable `" + empty.front() + "` is empty (value " +
+                       std::string(redacted) + ")",
+            "export " + empty.front() + " with the non-empty secret");
+      return false;
+    }
+    if (out.empty()) {
+      error(*n, p, "must not be empty", "set it, e.g. from the environment with ${VAR}");
+      return false;
+    }
+    if (out.size() < min_length) {
+      error(*n, p,
+            "is shorter than " + std::to_string(min_length) + " characters (value " +
+                std::string(redacted) + ")",
+            "use the real secret; a secret this short could not be kept out of logs");
+      return false;
+    }
+    return true;
   }
 
   bool str(const toml::table& t, std::string_view key, const std::string& path,
@@ -253,8 +297,9 @@ struct reader {
     return true;
   }
 
+  // A duration string within [min, max]; both ends are named in the error.
   bool dur(const toml::table& t, std::string_view key, const std::string& path, duration& out,
-           duration min = duration{0}) {
+           duration min, duration max) {
     const toml::node* n = t.get(key);
     if (!n) return false;
     std::string p = join_path(path, key);
@@ -265,19 +310,25 @@ struct reader {
     }
     auto s = text(*n, p);
     if (!s) return false;
-    auto d = parse_duration(*s);
-    if (!d) {
+    duration d{0};
+    duration_syntax syntax = parse_duration(*s, d);
+    if (syntax == duration_syntax::malformed) {
       error(*n, p, "\"" + *s + "\" is not a duration",
             "write a whole number and a unit: 500ms, 2s, 15m, 1h, 1d; units combine as 1h30m");
       return false;
     }
-    if (*d < min) {
-      error(*n, p, "\"" + *s + "\" is too short; expected at least " +
-                       std::to_string(min.count()) + "ms",
-            "use a longer duration");
+    const std::string range = format_duration(min) + ".." + format_duration(max);
+    if (syntax == duration_syntax::too_long || d > max) {
+      error(*n, p, "\"" + *s + "\" is out of range; expected " + range,
+            "use a duration from " + format_duration(min) + " to " + format_duration(max));
       return false;
     }
-    out = *d;
+    if (d < min) {
+      error(*n, p, "\"" + *s + "\" is too short; expected " + range,
+            "use a duration from " + format_duration(min) + " to " + format_duration(max));
+      return false;
+    }
+    out = d;
     return true;
   }
 
@@ -319,8 +370,8 @@ struct reader {
       ident(*t, "recno_column", p, s.recno_column);
       ident(*t, "deleted_column", p, s.deleted_column);
       integer(*t, "page_size", p, s.page_size, 1, 1'000'000);
-      dur(*t, "safety_delay", p, s.safety_delay);
-      dur(*t, "lookback", p, s.lookback);
+      dur(*t, "safety_delay", p, s.safety_delay, duration{0}, day);
+      dur(*t, "lookback", p, s.lookback, duration{0}, 366 * day);
       if (const toml::node* n = t->get("timezone")) {
         if (auto tz = text(*n, p + ".timezone")) {
           if (auto off = parse_utc_offset(*tz))
@@ -361,7 +412,7 @@ struct reader {
     check_keys(*t, p, {"queue_batches", "transformers", "drain_timeout", "log_level"});
     integer(*t, "queue_batches", p, e.queue_batches, 1, 1024);
     integer(*t, "transformers", p, e.transformers, 1, 256);
-    dur(*t, "drain_timeout", p, e.drain_timeout);
+    dur(*t, "drain_timeout", p, e.drain_timeout, duration{0}, day);
     int level = 0;
     if (enumeration<int>(*t, "log_level", p, level,
                          {{"trace", 0}, {"debug", 1}, {"info", 2}, {"warn", 3}, {"error", 4}}))
@@ -409,10 +460,10 @@ struct reader {
                             {"static", auth_kind::static_key},
                             {"oauth2", auth_kind::oauth2}});
     str(t, "header", p, a.header);
-    bool has_value = str(t, "value", p, a.value);
+    bool has_value = secret(t, "value", p, a.value, redactor::min_length);
     str(t, "token_url", p, a.token_url);
-    str(t, "client_id", p, a.client_id);
-    bool has_secret = str(t, "client_secret", p, a.client_secret);
+    secret(t, "client_id", p, a.client_id);
+    bool has_secret = secret(t, "client_secret", p, a.client_secret, redactor::min_length);
     str(t, "scope", p, a.scope);
     // A failed interpolation was reported already: do not also say "missing".
     auto given = [&](std::string_view k) { return t.get(k) != nullptr; };
@@ -428,9 +479,6 @@ struct reader {
         if (!given("value"))
           missing(&t, p + ".value", "the header value for kind = \"static\"",
                   "add `value = \"Bearer ${TOKEN}\"` and export TOKEN");
-        else if (has_value && a.value.empty())
-          error(*t.get("value"), p + ".value", "is empty (value " + std::string(redacted) + ")",
-                "export the variable it names with a non-empty secret");
         if (a.header.empty())
           error(t, p + ".header", "must not be empty", "e.g. header = \"Authorization\"");
         if (has_value && a.value.find_first_of("\r\n") != std::string::npos)
@@ -451,6 +499,23 @@ struct reader {
                 "write the full token endpoint URL");
         break;
     }
+  }
+
+  void read_tls(const toml::table& t, const std::string& p, tls_config& tls) {
+    check_keys(t, p, {"ca_file", "ca_dir"});
+    auto exists = [&](std::string_view key, std::string& out, bool dir) {
+      if (!str(t, key, p, out)) return;
+      std::error_code ec;
+      const auto st = std::filesystem::status(out, ec);
+      const bool ok = dir ? std::filesystem::is_directory(st) : std::filesystem::is_regular_file(st);
+      if (!ok)
+        error(*t.get(key), join_path(p, key),
+              "\"" + out + "\" is not " + (dir ? "a directory" : "a readable file"),
+              dir ? "name a directory of CA certificates prepared with `openssl rehash DIR`"
+                  : "name the PEM file of the CA that signed the target's certificate");
+    };
+    exists("ca_file", tls.ca_file, false);
+    exists("ca_dir", tls.ca_dir, true);
   }
 
   void read_response(const toml::table& t, const std::string& p, response_mapping& r) {
@@ -489,7 +554,8 @@ struct reader {
                 "breaker_failures", "breaker_cooldown",
                 "max_attempts", "request_attempts", "resend_backoff", "resend_backoff_max",
                 "retry_backoff_base", "retry_backoff_max", "idempotency_header",
-                "idempotency_field", "auth", "response", "envelope"});
+                "idempotency_field", "max_record_bytes", "max_response_bytes", "auth", "tls",
+                "response", "envelope"});
     if (!t.get("base_url")) {
       missing(&t, p + ".base_url", "the target's base URL",
               "add `base_url = \"http://127.0.0.1:8787\"` under [" + p + "]");
@@ -523,22 +589,24 @@ struct reader {
     integer(t, "batch_records", p, tc.batch_records, 1, 1'000'000);
     integer(t, "batch_bytes", p, tc.batch_bytes, 1, big);
     integer(t, "in_flight", p, tc.in_flight, 1, 1024);
-    dur(t, "connect_timeout", p, tc.connect_timeout, duration{1});
-    dur(t, "request_timeout", p, tc.request_timeout, duration{1});
-    dur(t, "poll_interval", p, tc.poll_interval, duration{1});
-    dur(t, "poll_timeout", p, tc.poll_timeout, duration{1});
+    integer(t, "max_record_bytes", p, tc.max_record_bytes, 1024, std::int64_t{1} << 30);
+    integer(t, "max_response_bytes", p, tc.max_response_bytes, 1024, std::int64_t{1} << 30);
+    dur(t, "connect_timeout", p, tc.connect_timeout, duration{1}, hour);
+    dur(t, "request_timeout", p, tc.request_timeout, duration{1}, day);
+    dur(t, "poll_interval", p, tc.poll_interval, duration{1}, hour);
+    dur(t, "poll_timeout", p, tc.poll_timeout, duration{1}, 30 * day);
     integer(t, "breaker_failures", p, tc.breaker_failures, 1, 1000);
-    dur(t, "breaker_cooldown", p, tc.breaker_cooldown, duration{1});
+    dur(t, "breaker_cooldown", p, tc.breaker_cooldown, duration{1}, day);
     integer(t, "max_attempts", p, tc.max_attempts, 0, 1000);
     integer(t, "request_attempts", p, tc.request_attempts, 1, 1000);
-    dur(t, "resend_backoff", p, tc.resend_backoff);
-    dur(t, "resend_backoff_max", p, tc.resend_backoff_max);
+    dur(t, "resend_backoff", p, tc.resend_backoff, duration{0}, 30 * day);
+    dur(t, "resend_backoff_max", p, tc.resend_backoff_max, duration{0}, 30 * day);
     if (tc.resend_backoff > tc.resend_backoff_max)
       error(t.get("resend_backoff_max") ? *t.get("resend_backoff_max") : static_cast<const toml::node&>(t),
             p + ".resend_backoff_max", "is shorter than resend_backoff",
             "make resend_backoff_max >= resend_backoff");
-    dur(t, "retry_backoff_base", p, tc.retry_backoff_base);
-    dur(t, "retry_backoff_max", p, tc.retry_backoff_max);
+    dur(t, "retry_backoff_base", p, tc.retry_backoff_base, duration{0}, hour);
+    dur(t, "retry_backoff_max", p, tc.retry_backoff_max, duration{0}, hour);
     if (tc.retry_backoff_base > tc.retry_backoff_max)
       error(t.get("retry_backoff_max") ? *t.get("retry_backoff_max") : static_cast<const toml::node&>(t),
             p + ".retry_backoff_max", "is shorter than retry_backoff_base",
@@ -546,6 +614,7 @@ struct reader {
     str(t, "idempotency_header", p, tc.idempotency_header);
     str(t, "idempotency_field", p, tc.idempotency_field);
     if (const toml::table* at = sub_table(t, "auth", p)) read_auth(*at, p + ".auth", tc.auth);
+    if (const toml::table* tt = sub_table(t, "tls", p)) read_tls(*tt, p + ".tls", tc.tls);
     if (const toml::table* rt = sub_table(t, "response", p))
       read_response(*rt, p + ".response", tc.response);
     if (const toml::table* et = sub_table(t, "envelope", p)) {
@@ -736,11 +805,94 @@ struct reader {
   }
 };
 
+// Where the TOML text nests too deep for the parser to be safe: a dotted key
+// of more than max_key_parts parts, or tables/arrays (headers, inline tables,
+// dotted keys inside them) more than max_nesting levels deep. toml++ recurses
+// per level, and ~50k dotted parts overflow the stack; no real configuration
+// comes near these bounds. Strings and comments are skipped; the count is
+// conservative (a float's '.' counts as a part).
+constexpr int max_key_parts = 64;
+constexpr int max_nesting = 128;
+
+std::optional<config_diagnostic> nesting_problem(std::string_view s, const std::string& file) {
+  int line = 1, col = 1;
+  std::vector<int> levels;  // depth reached by each open '[' or '{'
+  int dots = 0;             // '.' in the dotted key being read
+  int last_key_dots = 0;    // dots of the key before '=' (an inline table's parent)
+  auto problem = [&](std::string msg) {
+    return config_diagnostic{file, line, col, "", std::move(msg),
+                             "write nested tables as [section.sub] headers with a few levels"};
+  };
+  auto advance = [&](std::size_t& i) {
+    if (s[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    ++i;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    const int base = levels.empty() ? 0 : levels.back();
+    if (c == '#') {
+      while (i < s.size() && s[i] != '\n') advance(i);
+    } else if (c == '"' || c == '\'') {  // a string: part of a key, or a value
+      const std::string_view three = c == '"' ? "\"\"\"" : "'''";
+      const bool triple = s.substr(i, 3) == three;
+      for (int k = 0; k < (triple ? 3 : 1); ++k) advance(i);
+      while (i < s.size()) {
+        if (c == '"' && s[i] == '\\' && i + 1 < s.size()) {
+          advance(i);
+          advance(i);
+        } else if (s[i] == c && (!triple || s.substr(i, 3) == three)) {
+          for (int k = 0; k < (triple ? 3 : 1); ++k) advance(i);
+          break;
+        } else if (s[i] == '\n' && !triple) {
+          break;  // unterminated: the parser reports it
+        } else {
+          advance(i);
+        }
+      }
+    } else if (c == '.') {
+      ++dots;
+      if (dots + 1 > max_key_parts)
+        return problem("a dotted key with more than " + std::to_string(max_key_parts) + " parts");
+      if (base + dots + 1 > max_nesting)
+        return problem("tables nested more than " + std::to_string(max_nesting) + " levels deep");
+      advance(i);
+    } else if (c == '=') {
+      last_key_dots = dots;
+      dots = 0;
+      advance(i);
+    } else if (c == '[' || c == '{') {
+      levels.push_back(base + last_key_dots + 1);
+      if (levels.back() > max_nesting)
+        return problem("tables or arrays nested more than " + std::to_string(max_nesting) +
+                       " levels deep");
+      dots = last_key_dots = 0;
+      advance(i);
+    } else if (c == ']' || c == '}') {
+      if (!levels.empty()) levels.pop_back();
+      dots = last_key_dots = 0;
+      advance(i);
+    } else {
+      const bool key_char = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '_' || c == '-' || c == ' ' ||
+                            c == '\t';
+      if (!key_char) dots = last_key_dots = 0;
+      advance(i);
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 config parse_config(std::string_view text, const std::string& file) {
   reader r;
   r.file = file;
+  if (auto p = nesting_problem(text, file)) throw config_error({std::move(*p)});
   toml::table root;
   try {
     root = toml::parse(text, file);
@@ -764,23 +916,78 @@ config parse_config(std::string_view text, const std::string& file) {
   return c;
 }
 
-config load_config(const std::string& path) {
-  auto fail = [&](std::string why) -> config {
-    throw config_error({config_diagnostic{path, 0, 0, "", "cannot read config file: " + why,
-                                          "check the path and its permissions"}});
+std::vector<config_diagnostic> config_warnings(const config& c) {
+  std::vector<config_diagnostic> out;
+  // "http://HOST[:port]/..." -> whether HOST is the loopback.
+  auto loopback = [](std::string_view url) {
+    url.remove_prefix(url.find("://") + 3);
+    url = url.substr(0, url.find_first_of("/?#"));
+    if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+    if (url.starts_with("[")) return url.starts_with("[::1]");
+    url = url.substr(0, url.find(':'));
+    return url == "localhost" || url.starts_with("127.");
   };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return fail(std::strerror(errno));
+  auto plain = [](std::string_view url) { return url.rfind("http://", 0) == 0; };
+  auto userinfo = [](std::string_view url) {
+    auto s = url.find("://");
+    if (s == std::string_view::npos) return false;
+    url.remove_prefix(s + 3);
+    return url.substr(0, url.find_first_of("/?#")).find('@') != std::string_view::npos;
+  };
+  for (const auto& [name, t] : c.targets) {
+    const std::string p = "targets." + name;
+    if (t.auth.kind != auth_kind::none && plain(t.base_url) && !loopback(t.base_url))
+      out.push_back({c.file, 0, 0, p + ".base_url",
+                     std::string("plain http:// but auth.kind = \"") +
+                         (t.auth.kind == auth_kind::static_key ? "static" : "oauth2") +
+                         "\": the credentials cross the network unencrypted",
+                     "use https:// (tls.ca_file trusts a private CA)"});
+    if (t.auth.kind == auth_kind::oauth2 && plain(t.auth.token_url) && !loopback(t.auth.token_url))
+      out.push_back({c.file, 0, 0, p + ".auth.token_url",
+                     "plain http://: the client secret crosses the network unencrypted",
+                     "use https:// (tls.ca_file trusts a private CA)"});
+    for (const std::string* u : {&t.base_url, &t.auth.token_url})
+      if (userinfo(*u))
+        out.push_back({c.file, 0, 0, p + (u == &t.base_url ? ".base_url" : ".auth.token_url"),
+                       "the URL carries user:password@", "use [" + p + ".auth] instead"});
+  }
+  return out;
+}
+
+config load_config(const std::string& path) {
+  auto fail = [&](std::string why, std::string hint = "check the path and its permissions") {
+    return config_error({config_diagnostic{path, 0, 0, "", "cannot read config file: " + why,
+                                           std::move(hint)}});
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; what is not a
+  // regular file (FIFO, device, socket, directory) is refused before reading.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw fail(std::strerror(errno));
+  struct fd_closer {
+    int fd;
+    ~fd_closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw fail(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw fail("it is a directory");
+  if (!S_ISREG(st.st_mode))
+    throw fail("it is not a regular file (a pipe, device or socket)",
+               "write the configuration to a file and pass its path");
+  const std::string limit = std::to_string(max_config_bytes >> 20) + " MiB";
+  if (static_cast<std::uint64_t>(st.st_size) > max_config_bytes)
+    throw fail("it is larger than " + limit, "a configuration is a few kilobytes; check the path");
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   std::string text;
   char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  bool bad = std::ferror(f) != 0;
-  int err = errno;
-  std::fclose(f);
-  if (bad) return fail(std::strerror(err));
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max_config_bytes)  // grew while being read
+      throw fail("it is larger than " + limit, "a configuration is a few kilobytes; check the path");
+  }
   return parse_config(text, path);
 }
 

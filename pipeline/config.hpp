@@ -127,6 +127,13 @@ struct target_paths {
   std::string message = "/services/{service}/messages";           // envelope messages
 };
 
+/// [targets.NAME.tls]: which CAs an https:// target (and its token URL) is
+/// verified against. Verification is always on; empty = the system's CAs.
+struct tls_config {
+  std::string ca_file;               // PEM bundle of the CA(s) to trust
+  std::string ca_dir;                // directory of CA certificates, hashed (openssl rehash)
+};
+
 struct target_config {
   std::string name;                  // the table key under [targets.NAME]
   std::string base_url;              // "http://127.0.0.1:8787"
@@ -135,6 +142,8 @@ struct target_config {
   target_paths paths;
   std::uint32_t batch_records = 1000;   // a batch closes at this many records...
   std::uint64_t batch_bytes = 4u << 20; // ...or at this many body bytes
+  std::uint64_t max_record_bytes = 4u << 20;   // a record's JSON data beyond this is a record error
+  std::uint64_t max_response_bytes = 16u << 20; // an answer beyond this is not read (target-level)
   std::uint32_t in_flight = 4;          // concurrent requests/batches
   duration connect_timeout{5000};
   duration request_timeout{30000};
@@ -152,6 +161,7 @@ struct target_config {
   std::string idempotency_header = "Idempotency-Key"; // per-record REST; "" = off
   std::string idempotency_field = "idempotencyKey";   // in batch records; "" = off
   auth_config auth;
+  tls_config tls;
   response_mapping response;
   envelope_config envelope;
 };
@@ -202,17 +212,57 @@ struct config {
   const target_config& target_of(const service_config& s) const;
 };
 
-/// Reads, interpolates and validates a config file. Throws config_error.
+/// The largest config file load_config reads.
+inline constexpr std::uint64_t max_config_bytes = 4u << 20;
+
+/// Warnings about a valid config: credentials sent over plain http:// to a
+/// host that is not the loopback (auth.value / a token / the client secret
+/// readable on the network), user:password in a URL.
+std::vector<config_diagnostic> config_warnings(const config& c);
+
+/// Reads, interpolates and validates a config file: a regular file (not a
+/// FIFO or device) of at most max_config_bytes. Throws config_error.
 config load_config(const std::string& path);
 
 /// Same, from text (tests); `file` names it in diagnostics.
 config parse_config(std::string_view text, const std::string& file);
 
-/// "500ms", "2s", "15m", "1h", "1d" -> duration; nullopt on bad input.
+/// The longest duration any parser accepts (36500d, about 100 years): time
+/// arithmetic on it (stamps, now - d in nanoseconds) cannot overflow. Config
+/// keys have tighter ranges of their own (docs/configuration.md).
+inline constexpr duration max_duration{36500LL * 86'400'000};
+
+enum class duration_syntax { ok, malformed, too_long };
+
+/// "500ms", "2s", "15m", "1h", "1d", "1h30m" -> `out`; too_long beyond max_duration.
+duration_syntax parse_duration(std::string_view s, duration& out);
+
+/// The same; nullopt on bad input or beyond max_duration.
 std::optional<duration> parse_duration(std::string_view s);
+
+/// The shortest exact spelling: 86400000ms -> "1d", 90000ms -> "90s", 0 -> "0ms".
+std::string format_duration(duration d);
 
 /// "always" | "every 15m" | "every 15m offset 5m" | "daily 08:00"
 std::optional<schedule> parse_schedule(std::string_view s);
+
+/// Bounds of ${...} interpolation: hostile nesting cannot exhaust the stack,
+/// repeated references cannot exhaust memory.
+inline constexpr int max_interpolation_depth = 16;
+inline constexpr std::size_t max_interpolated_bytes = 1u << 20;
+
+/// The outcome of interpolating one string.
+struct interpolation {
+  std::optional<std::string> value;  // set on success
+  std::string missing;               // failure: the unset variable without a default
+  std::string problem;               // failure: malformed, nested too deep or too long
+  std::vector<std::string> empty;    // variables (or their defaults) that gave ""
+};
+
+/// Replaces ${VAR} and ${VAR:-default}; "$$" is a literal "$". As in the
+/// shell, `:-` also applies when VAR is set but empty; the default may itself
+/// contain ${...} (at most max_interpolation_depth levels in all).
+interpolation interpolate(std::string_view in);
 
 /// Replaces ${VAR} and ${VAR:-default}. Missing VAR without default: returns
 /// nullopt and sets `missing` to its name. "$$" is a literal "$".

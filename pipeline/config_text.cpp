@@ -50,10 +50,24 @@ std::vector<std::string_view> words(std::string_view s) {
 
 } // namespace
 
-std::optional<std::string> interpolate_env(std::string_view in, std::string& missing) {
-  missing.clear();
-  std::string out;
-  out.reserve(in.size());
+namespace {
+
+// Deepest `${...}` nesting of `s` (a "${" opens, a "}" closes an open one).
+int interpolation_depth(std::string_view s) {
+  int depth = 0, deepest = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
+      deepest = std::max(deepest, ++depth);
+      ++i;
+    } else if (s[i] == '}' && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// The recursive step of interpolate(); `in` nests at most max_interpolation_depth.
+bool interpolate_into(std::string_view in, interpolation& r, std::string& out) {
   for (std::size_t i = 0; i < in.size();) {
     char c = in[i];
     if (c != '$' || i + 1 >= in.size()) {
@@ -72,42 +86,83 @@ std::optional<std::string> interpolate_env(std::string_view in, std::string& mis
       continue;
     }
     std::size_t close = matching_brace(in, i + 2);
-    if (close == std::string_view::npos) return std::nullopt;  // unterminated
+    if (close == std::string_view::npos) {
+      r.problem = "malformed ${...} reference: no closing }";
+      return false;
+    }
     std::string_view body = in.substr(i + 2, close - (i + 2));
     std::size_t dflt = body.find(":-");
     std::string_view name = body.substr(0, dflt);
     if (name.empty() || !is_name_start(name[0]) ||
-        !std::all_of(name.begin(), name.end(), is_name_char))
-      return std::nullopt;  // malformed name
+        !std::all_of(name.begin(), name.end(), is_name_char)) {
+      r.problem = "malformed ${...} reference";
+      return false;
+    }
     std::string var(name);
+    const std::size_t before = out.size();
     const char* env = std::getenv(var.c_str());
     if (env != nullptr && (dflt == std::string_view::npos || *env != '\0')) {
       out += env;
     } else if (dflt != std::string_view::npos) {
-      auto d = interpolate_env(body.substr(dflt + 2), missing);
-      if (!d) return std::nullopt;
-      out += *d;
+      if (!interpolate_into(body.substr(dflt + 2), r, out)) return false;
     } else {
-      missing = var;
-      return std::nullopt;
+      r.missing = var;
+      return false;
+    }
+    if (out.size() == before) r.empty.push_back(var);
+    if (out.size() > max_interpolated_bytes) {
+      r.problem = "longer than " + std::to_string(max_interpolated_bytes >> 20) +
+                  " MiB after ${...} interpolation";
+      return false;
     }
     i = close + 1;
   }
-  return out;
+  return true;
 }
 
-std::optional<duration> parse_duration(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+} // namespace
+
+interpolation interpolate(std::string_view in) {
+  interpolation r;
+  if (interpolation_depth(in) > max_interpolation_depth) {
+    r.problem = "${...} references nested deeper than " +
+                std::to_string(max_interpolation_depth) + " levels";
+    return r;
+  }
+  std::string out;
+  out.reserve(in.size());
+  if (interpolate_into(in, r, out)) r.value = std::move(out);
+  return r;
+}
+
+std::optional<std::string> interpolate_env(std::string_view in, std::string& missing) {
+  interpolation r = interpolate(in);
+  missing = r.missing;
+  return std::move(r.value);
+}
+
+std::string format_duration(duration d) {
+  auto ms = d.count();
+  if (ms % 86400000 == 0 && ms) return std::to_string(ms / 86400000) + "d";
+  if (ms % 3600000 == 0 && ms) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0 && ms) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0 && ms) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+duration_syntax parse_duration(std::string_view s, duration& out) {
+  if (s.empty()) return duration_syntax::malformed;
   using rep = duration::rep;
-  constexpr rep max = std::numeric_limits<rep>::max();
+  constexpr rep max = max_duration.count();
   rep total = 0;
+  bool too_long = false;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (!is_digit(s[i])) return std::nullopt;
+    if (!is_digit(s[i])) return duration_syntax::malformed;
     rep n = 0;
     while (i < s.size() && is_digit(s[i])) {
-      if (n > (max - 9) / 10) return std::nullopt;
-      n = n * 10 + (s[i] - '0');
+      if (n > max) too_long = true;  // keep reading: the rest may still be malformed
+      else n = n * 10 + (s[i] - '0');
       ++i;
     }
     rep unit = 0;
@@ -120,16 +175,27 @@ std::optional<duration> parse_duration(std::string_view s) {
         case 'm': unit = 60'000; break;
         case 'h': unit = 3'600'000; break;
         case 'd': unit = 86'400'000; break;
-        default: return std::nullopt;
+        default: return duration_syntax::malformed;
       }
       ++i;
     } else {
-      return std::nullopt;  // a number without a unit
+      return duration_syntax::malformed;  // a number without a unit
     }
-    if (n > (max - total) / unit) return std::nullopt;
+    if (too_long || n > (max - total) / unit) {
+      too_long = true;
+      continue;
+    }
     total += n * unit;
   }
-  return duration{total};
+  if (too_long) return duration_syntax::too_long;
+  out = duration{total};
+  return duration_syntax::ok;
+}
+
+std::optional<duration> parse_duration(std::string_view s) {
+  duration d{0};
+  if (parse_duration(s, d) != duration_syntax::ok) return std::nullopt;
+  return d;
 }
 
 std::optional<schedule> parse_schedule(std::string_view s) {

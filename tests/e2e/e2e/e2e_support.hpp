@@ -210,6 +210,24 @@ inline std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
+/// Replaces the first occurrence of `from` in a file (it must be there).
+inline void replace_in_file(const fs::path& file, const std::string& from, const std::string& to) {
+  std::string text = read_file(file);
+  auto pos = text.find(from);
+  if (pos == std::string::npos)
+    throw std::runtime_error("\"" + from + "\" is not in " + file.string());
+  text.replace(pos, from.size(), to);
+  std::ofstream(file) << text;
+}
+
+/// Every byte of every regular file under `dir` (state files, grep for secrets).
+inline std::string bytes_under(const fs::path& dir) {
+  std::string all;
+  for (auto& f : fs::recursive_directory_iterator(dir))
+    if (f.is_regular_file()) all += read_file(f.path());
+  return all;
+}
+
 /// examples/demo.toml with some `key = value` lines replaced.
 inline std::string demo_config(const std::map<std::string, std::string>& set) {
   std::string text = read_file(fs::path(STAMPEDE_SOURCE_DIR) / "examples/demo.toml");

@@ -82,6 +82,35 @@ inline config_diagnostic diag_for(const std::vector<config_diagnostic>& ds,
   return {};
 }
 
+// Asserts a diagnostic for `key_path` at the position of `at` in `text`,
+// whose message contains `msg` and hint contains `hint`.
+inline void expect_error(const std::string& text, const std::string& key_path, const std::string& at,
+                  const std::string& msg, const std::string& hint = "") {
+  auto ds = errors_of(text);
+  auto d = diag_for(ds, key_path);
+  INFO(d.to_string());
+  pos p = pos_of(text, at);
+  CHECK(d.file == "test.toml");
+  CHECK(d.line == p.line);
+  CHECK(d.column == p.column);
+  CHECK_THAT(d.message, Catch::Contains(msg));
+  CHECK_THAT(d.hint, Catch::Contains(hint));
+}
+
+inline std::string with_source_key(const std::string& line) {
+  return edit(base_config, "path = \"demo.db\"", "path = \"demo.db\"\n" + line);
+}
+inline std::string with_target_key(const std::string& line) {
+  return edit(base_config, "base_url = \"http://127.0.0.1:8787\"",
+              "base_url = \"http://127.0.0.1:8787\"\n" + line);
+}
+inline std::string with_service_key(const std::string& line) {
+  return edit(base_config, "target = \"portal\"", "target = \"portal\"\n" + line);
+}
+inline std::string with_field_key(const std::string& line) {
+  return edit(base_config, "column = \"A1_COD\"", "column = \"A1_COD\"\n" + line);
+}
+
 // A fresh temporary directory, removed on destruction.
 struct temp_dir {
   std::filesystem::path path;

@@ -7,39 +7,6 @@
 using namespace stampede;
 using namespace stampede::test;
 
-namespace {
-
-// Asserts a diagnostic for `key_path` at the position of `at` in `text`,
-// whose message contains `msg` and hint contains `hint`.
-void expect_error(const std::string& text, const std::string& key_path, const std::string& at,
-                  const std::string& msg, const std::string& hint = "") {
-  auto ds = errors_of(text);
-  auto d = diag_for(ds, key_path);
-  INFO(d.to_string());
-  pos p = pos_of(text, at);
-  CHECK(d.file == "test.toml");
-  CHECK(d.line == p.line);
-  CHECK(d.column == p.column);
-  CHECK_THAT(d.message, Catch::Contains(msg));
-  CHECK_THAT(d.hint, Catch::Contains(hint));
-}
-
-std::string with_source_key(const std::string& line) {
-  return edit(base_config, "path = \"demo.db\"", "path = \"demo.db\"\n" + line);
-}
-std::string with_target_key(const std::string& line) {
-  return edit(base_config, "base_url = \"http://127.0.0.1:8787\"",
-              "base_url = \"http://127.0.0.1:8787\"\n" + line);
-}
-std::string with_service_key(const std::string& line) {
-  return edit(base_config, "target = \"portal\"", "target = \"portal\"\n" + line);
-}
-std::string with_field_key(const std::string& line) {
-  return edit(base_config, "column = \"A1_COD\"", "column = \"A1_COD\"\n" + line);
-}
-
-} // namespace
-
 TEST_CASE("malformed TOML reports the parser's position", "[config][errors]") {
   std::string text = with_source_key("page_size = = 3");
   auto ds = errors_of(text);

@@ -109,7 +109,7 @@ message = "/m/{service}"
 kind = "oauth2"
 token_url = "https://auth.example/token"
 client_id = "stampede"
-client_secret = "shh"
+client_secret = "shh-s3cr3t"
 scope = "erp.write"
 
 [targets.gov.response]
@@ -194,7 +194,7 @@ fields = [ { name = "code", column = "A1_COD", type = "integer" } ]
   CHECK(t.auth.kind == auth_kind::oauth2);
   CHECK(t.auth.token_url == "https://auth.example/token");
   CHECK(t.auth.client_id == "stampede");
-  CHECK(t.auth.client_secret == "shh");
+  CHECK(t.auth.client_secret == "shh-s3cr3t");
   CHECK(t.auth.scope == "erp.write");
   CHECK(t.response.results.empty());
   CHECK(t.response.key_field.empty());
