@@ -18,19 +18,6 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return q;
 }
 
-std::string fmt_duration(duration d) {
-  auto ms = d.count();
-  if (ms % 86400000 == 0 && ms)
-    return fmt::format("{}d", ms / 86400000);
-  if (ms % 3600000 == 0 && ms)
-    return fmt::format("{}h", ms / 3600000);
-  if (ms % 60000 == 0 && ms)
-    return fmt::format("{}m", ms / 60000);
-  if (ms % 1000 == 0 && ms)
-    return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
-}
-
 } // namespace
 
 std::int64_t next_due(const schedule& s, std::int64_t now_ms, int utc_offset_minutes) {
@@ -63,8 +50,8 @@ std::string describe(const schedule& s) {
       return "always";
     case schedule::kind::interval:
       if (s.offset.count() != 0)
-        return fmt::format("every {} offset {}", fmt_duration(s.every), fmt_duration(s.offset));
-      return fmt::format("every {}", fmt_duration(s.every));
+        return fmt::format("every {} offset {}", format_duration(s.every), format_duration(s.offset));
+      return fmt::format("every {}", format_duration(s.every));
     case schedule::kind::daily:
       return fmt::format("daily {:02}:{:02}", s.daily_minutes / 60, s.daily_minutes % 60);
   }
