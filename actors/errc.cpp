@@ -33,6 +33,7 @@ std::string_view to_string(errc e) {
     case errc::drain_timeout: return "drain timed out";
     case errc::bad_config: return "bad configuration";
     case errc::internal: return "internal error";
+    case errc::waiting: return "waiting for a dependency";
   }
   return "unknown error";
 }

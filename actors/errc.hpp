@@ -33,6 +33,7 @@ enum class errc : std::uint8_t {
   drain_timeout,     // after a stop, in-flight work did not finish within engine.drain_timeout
   bad_config,        // the configuration cannot run (missing target, ...)
   internal,          // an actor misused or died (a bug)
+  waiting,           // not run: a service it runs `after` failed (engine/, service dependencies)
 };
 
 /// "source failed", "target failed", ...

@@ -7,6 +7,7 @@
 #include "pipeline/http_client.hpp"
 #include "pipeline/schedule.hpp"
 #include "pipeline/send_driver.hpp"
+#include "pipeline/service_graph.hpp"
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace stampede {
@@ -65,6 +67,19 @@ struct engine::impl {
         o.cycle_done(r);
   }
 
+  /// The result of `svc` not run because `dep` (which it runs after) failed
+  /// with `dep_error` or, `dep_waiting`, was held back itself; recorded in
+  /// the service state (status) and passed to the observers (log line).
+  cycle_result held_back(const service_config& svc, const service_config& dep,
+                         const std::string& dep_error, bool dep_waiting);
+
+  /// Runs each of `svcs` once through `run` (nullopt: nothing to run, e.g.
+  /// an initial load already complete), in dependency order, ties by id; a
+  /// service after one that failed or was held back is held back too.
+  std::vector<cycle_result>
+  run_in_order(const std::vector<const service_config*>& svcs,
+               const std::function<std::optional<cycle_result>(const service_config&)>& run);
+
   /// Persists the failures in a row and the last error (the scheduler's
   /// backoff survives a restart; `status` shows the cause). The cycle's
   /// reconciler is gone, so this is the only writer of the state now.
@@ -78,6 +93,10 @@ struct engine::impl {
         return;
       if (failed) {
         ++st.consecutive_failures;
+        st.last_error = r.error;
+        st.last_error_ms = now_ms();
+      } else if (r.code == errc::waiting) {
+        // Not run: why, for `status`; the failures in a row stay (no backoff).
         st.last_error = r.error;
         st.last_error_ms = now_ms();
       } else if (r.ok) {
@@ -230,16 +249,57 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
   return r;
 }
 
-std::vector<cycle_result> engine::run_once(const std::vector<const service_config*>& svcs,
-                                           bool initial_only) {
+cycle_result engine::impl::held_back(const service_config& svc, const service_config& dep,
+                                     const std::string& dep_error, bool dep_waiting) {
+  cycle_result r;
+  r.service = svc.id;
+  r.code = errc::waiting;
+  r.error = fmt::format("waits for service {} '{}', {}: {}", dep.id, dep.name,
+                        dep_waiting ? "which did not run either" : "whose last cycle failed",
+                        dep_error);
+  record_outcome(svc, r);
+  notify_done(r);
+  return r;
+}
+
+std::vector<cycle_result>
+engine::impl::run_in_order(const std::vector<const service_config*>& svcs,
+                           const std::function<std::optional<cycle_result>(const service_config&)>& run) {
+  const service_graph g(svcs);
+  std::vector<std::uint32_t> ids;
+  for (const auto* s : svcs)
+    ids.push_back(s->id);
   std::vector<cycle_result> out;
-  for (const auto* s : svcs) {
-    if (stopping())
+  std::map<std::uint32_t, std::size_t> failed;  // id -> its result in `out`: failed or held back
+  for (auto id : g.order(ids)) {
+    if (stop->requested())
       break;
-    out.push_back(run_cycle(*s, initial_only));
+    const auto* s = cfg.find_service(id);
+    if (!s)
+      continue;
+    if (auto dep = g.blocker(id, ids, [&](std::uint32_t d) { return failed.count(d) > 0; })) {
+      const auto why = out.at(failed.at(*dep));
+      out.push_back(held_back(*s, *cfg.find_service(*dep), why.error, why.code == errc::waiting));
+      failed[id] = out.size() - 1;
+      continue;
+    }
+    auto r = run(*s);
+    if (!r)
+      continue;
+    out.push_back(std::move(*r));
+    if (failed_cycle(out.back()))
+      failed[id] = out.size() - 1;
   }
   return out;
 }
+
+std::vector<cycle_result> engine::run_once(const std::vector<const service_config*>& svcs,
+                                           bool initial_only) {
+  return p_->run_in_order(svcs, [&](const service_config& s) -> std::optional<cycle_result> {
+    return run_cycle(s, initial_only);
+  });
+}
+
 
 std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
   // One summed entry per service, so memory stays flat however many cycles run.
@@ -252,19 +312,22 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
       }
     sums.push_back(r);
   };
-  // Initial loads first, in numeric order.
-  for (const auto* s : svcs) {
-    if (stopping())
-      return sums;
-    service_state st;
-    try {
-      st = p_->store->load_state(s->id);
-    } catch (const std::exception&) {
-      // run_cycle reports the store failure.
-    }
-    if (!st.initial_load_complete)
-      add(run_cycle(*s, true));
-  }
+  // Initial loads first, in dependency order (ties by id); a load after one
+  // that failed waits.
+  for (const auto& r : p_->run_in_order(svcs, [&](const service_config& s) -> std::optional<cycle_result> {
+         service_state st;
+         try {
+           st = p_->store->load_state(s.id);
+         } catch (const std::exception&) {
+           // run_cycle reports the store failure.
+         }
+         if (st.initial_load_complete)
+           return std::nullopt;
+         return run_cycle(s, true);
+       }))
+    add(r);
+  if (stopping() || store_failed())
+    return sums;
   service_scheduler sched(svcs, p_->cfg.source.utc_offset_minutes);
   std::vector<std::uint32_t> failures;
   for (const auto* s : svcs) {
@@ -284,6 +347,19 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
   publish();
   while (!stopping()) {
     const auto now = now_ms();
+    for (auto i : sched.newly_held(now)) {
+      const auto& dep = sched.service(*sched.held_by(i));
+      std::string why;
+      bool dep_waiting = false;
+      try {
+        const auto st = p_->store->load_state(dep.id);
+        why = st.last_error;
+        dep_waiting = st.consecutive_failures == 0;
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+      add(p_->held_back(sched.service(i), dep, why, dep_waiting));
+    }
     if (auto i = sched.due(now)) {
       auto r = run_cycle(sched.service(*i), false);
       sched.completed(*i, r, now_ms());

@@ -10,11 +10,16 @@
 //     - run_cycle(svc): applies pending requests (`before_cycle`), runs one
 //       cycle (actors/cycle.hpp) through its target's runtime, and records
 //       the service's failures in a row / last error in its state;
-//     - run_once(svcs): one cycle per service in id order (stops early on a
-//       stop request);
-//     - run_continuous(svcs): initial loads first in id order, then each
-//       service when `service_scheduler` says so (schedules, failure backoff),
-//       until stop(); returns one summed result per service (flat memory);
+//     - run_once(svcs): one cycle per service in dependency order (`after`,
+//       pipeline/service_graph.hpp; ties by id), stops early on a stop
+//       request; a service after one whose cycle failed does not run: its
+//       result has errc::waiting and says which dependency failed and why
+//       (kept in its state's last_error for `status`, without counting as a
+//       failure of its own);
+//     - run_continuous(svcs): initial loads first in dependency order (held
+//       back the same way), then each service when `service_scheduler` says
+//       so (schedules, failure backoff, dependencies), until stop(); returns
+//       one summed result per service (flat memory);
 //     - stop(): async-signal-safe; the current cycle drains, bounded by
 //       engine.drain_timeout from the stop (actors/stop.hpp), and so is the
 //       HTTP client's drain at destruction;

@@ -150,6 +150,13 @@ void log_event(spdlog::level::level_enum lvl, std::string_view msg,
 }
 
 void log_cycle(spdlog::logger& lg, const cycle_result& r, std::string_view name) {
+  if (r.code == errc::waiting) {  // held back by a dependency: it did not run
+    log_event(lg, spdlog::level::warn,
+              fmt::format("service {} '{}': not run: {}", r.service, name, r.error),
+              {{"event", "waiting"}, {"service", r.service}, {"service_name", name},
+               {"reason", r.error}});
+    return;
+  }
   const auto& c = r.counts;
   const bool records_failed = c.failed > 0 || c.cancelled > 0;
   const auto lvl = !r.ok ? spdlog::level::err

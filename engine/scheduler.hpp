@@ -13,7 +13,15 @@
 //     - it succeeded: the failure count resets and the schedule decides; an
 //       `always` service whose cycle delivered nothing (no create, update or
 //       delete succeeded) idles `always_idle` (1 s) instead of spinning.
-//   `due(now)` picks the service due earliest (ties: list order).
+//   `due(now)` picks the service due earliest; ties (coinciding schedules)
+//   in dependency order (`after`, pipeline/service_graph.hpp), then by id, so
+//   a dependent due together with its dependencies starts after they
+//   finished. A service is held back while a service it runs after (among
+//   these services) has failed its last cycle, or is held back itself:
+//   `held_by(i)` names that dependency, `due` skips it, and
+//   `newly_held(now)` returns each held service once when it falls due (the
+//   engine logs why and records it for `status`). When the dependency
+//   succeeds the dependent, overdue by then, runs next.
 // Concurrency: none (the engine's run loop owns it).
 // Limitations: times are unix ms (wall clock); a clock jump moves due times.
 #pragma once
@@ -44,8 +52,17 @@ public:
   /// failures in a row, and a service with failures waits its backoff first.
   void start(std::int64_t now_ms, const std::vector<std::uint32_t>& failures = {});
 
-  /// The service due at `now_ms` that has waited longest, or nullopt.
+  /// The service due at `now_ms` that has waited longest and is not held
+  /// back (ties in dependency order), or nullopt.
   std::optional<std::size_t> due(std::int64_t now_ms) const;
+
+  /// The dependency (index) holding service `i` back: one it runs after
+  /// whose last cycle failed or that is held back itself; nullopt if none.
+  std::optional<std::size_t> held_by(std::size_t i) const;
+
+  /// Services due at `now_ms` and held back that were not returned since
+  /// they were last held (each hold is reported once).
+  std::vector<std::size_t> newly_held(std::int64_t now_ms);
 
   /// The earliest due time of any service.
   std::int64_t next_wake() const;
@@ -63,10 +80,14 @@ private:
   int utc_offset_;
   std::vector<std::int64_t> due_;
   std::vector<std::uint32_t> failures_;
+  std::vector<std::size_t> rank_;                // position in dependency order
+  std::vector<std::vector<std::size_t>> deps_;   // indexes of the services each runs after
+  std::vector<bool> reported_;                   // this hold was returned by newly_held
 };
 
 /// Whether a result counts as a failed cycle for the backoff (a stop or a
-/// drain timeout does not: the process is going away).
+/// drain timeout does not: the process is going away; nor does a cycle held
+/// back by a failed dependency, errc::waiting: it did not run).
 bool failed_cycle(const cycle_result& r);
 
 } // namespace stampede

@@ -5,6 +5,7 @@
 #include "pipeline/config.hpp"
 
 #include "pipeline/redact.hpp"
+#include "pipeline/service_graph.hpp"
 
 #include <toml++/toml.h>
 
@@ -658,11 +659,71 @@ struct reader {
     boolean(t, "nullable", p, f.nullable);
   }
 
+  // `after = [1, 2]`: ids of services that run first. Unknown ids and cycles
+  // are found once every service is read (check_dependencies).
+  void read_after(const toml::table& t, const std::string& p, service_config& s) {
+    const toml::node* n = t.get("after");
+    if (!n) return;
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+      wrong_type(*n, p + ".after", "an array of service ids", "write `after = [1, 2]`");
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& e = *arr->get(i);
+      const std::string ep = p + ".after[" + std::to_string(i) + "]";
+      const auto* v = e.as_integer();
+      if (!v) {
+        wrong_type(e, ep, "a service id (integer)", "write `after = [1, 2]` with the ids of services");
+        continue;
+      }
+      if (v->get() < 1 || v->get() > 65535) {
+        error(e, ep, std::to_string(v->get()) + " is not a service id (1..65535)",
+              "name the `id` of another [[services]] table");
+        continue;
+      }
+      s.after.push_back(static_cast<std::uint32_t>(v->get()));
+      s.after_at.emplace_back(static_cast<int>(e.source().begin.line),
+                              static_cast<int>(e.source().begin.column));
+    }
+  }
+
+  // Every `after` id names a service, none twice, and the graph has no cycle
+  // (pipeline/service_graph.hpp); each problem at the `after` element.
+  void check_dependencies(const std::vector<service_config>& services) {
+    std::vector<std::string> ids;
+    for (const auto& s : services) ids.push_back(std::to_string(s.id));
+    for (const auto& pr : service_graph(services).problems()) {
+      const service_config* s = nullptr;
+      for (const auto& x : services)
+        if (x.id == pr.service) s = &x;
+      if (!s) continue;
+      const std::string p = "services[" + std::to_string(s->file_index) + "].after[" +
+                            std::to_string(pr.index) + "]";
+      const auto at = pr.index < s->after_at.size() ? s->after_at[pr.index] : std::pair{s->line, s->col};
+      std::string hint;
+      switch (pr.k) {
+        case dependency_problem::kind::unknown_id: {
+          hint = "defined service ids: ";
+          for (std::size_t i = 0; i < ids.size(); ++i) hint += (i ? ", " : "") + ids[i];
+          break;
+        }
+        case dependency_problem::kind::duplicate:
+          hint = "list each service once";
+          break;
+        case dependency_problem::kind::cycle:
+          hint = "services wait for each other forever; remove one of these `after` entries";
+          break;
+      }
+      error(at.first, at.second, p, "service " + std::to_string(s->id) + ": " + pr.message(), hint);
+    }
+  }
+
   void read_service(const toml::table& t, const std::string& p, service_config& s) {
     s.line = static_cast<int>(t.source().begin.line);
     s.col = static_cast<int>(t.source().begin.column);
     check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "resend_schedule",
-                      "fields"});
+                      "after", "fields"});
     if (!t.get("id"))
       missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
     else
@@ -699,6 +760,7 @@ struct reader {
                 "write \"every 1h\", \"every 30m offset 5m\" or \"daily 03:00\" (not \"always\")");
       }
     }
+    read_after(t, p, s);
     const toml::node* fn = t.get("fields");
     if (!fn) {
       missing(&t, p + ".fields", "at least one field",
@@ -801,6 +863,7 @@ struct reader {
     }
     std::stable_sort(c.services.begin(), c.services.end(),
                      [](const service_config& a, const service_config& b) { return a.id < b.id; });
+    check_dependencies(c.services);
     return c;
   }
 };

@@ -194,6 +194,9 @@ struct service_config {
   schedule when;                     // "schedule" key
   std::optional<schedule> resend_when; // "resend_schedule": resend every Error record (continuous)
   std::vector<field_mapping> fields;
+  std::vector<std::uint32_t> after;  // "after": ids of services whose cycle runs first
+                                     // (DEPENDE_DE); see pipeline/service_graph.hpp
+  std::vector<std::pair<int, int>> after_at;  // (line, column) of each `after` element
   int line = 0, col = 0;             // position of this [[services]] table in the file; 0 = none
   std::uint32_t file_index = 0;      // 0-based order among [[services]] in the file (key paths)
 };

@@ -71,7 +71,9 @@ int cmd_status(const common_options& o, const status_options& so) {
     const auto not_ok = st.counts[static_cast<std::size_t>(record_status::error)] +
                         st.counts[static_cast<std::size_t>(record_status::cancelled)];
     const std::string il_text = not_ok ? fmt::format("{} ({} err)", il, not_ok) : il;
-    if (!st.last_error.empty())
+    if (!st.last_error.empty() && st.consecutive_failures == 0)  // held back by a dependency
+      failures.push_back(fmt::format("service {} {}: not run: {}", s->id, s->name, st.last_error));
+    else if (!st.last_error.empty())
       failures.push_back(fmt::format("service {} {}: last cycle failed ({} in a row): {}", s->id,
                                      s->name, st.consecutive_failures, st.last_error));
     double lag = -1;

@@ -103,7 +103,8 @@ void progress_display::done(const cycle_result& r) {
     std::cerr << "\r\033[K";
   double rate = r.seconds > 0 ? r.rows_read / r.seconds : 0;
   if (!r.ok) {
-    std::cerr << fmt::format("service {:>2} {:<22} FAILED: {}\n", r.service, name.substr(0, 22), r.error);
+    std::cerr << fmt::format("service {:>2} {:<22} {}: {}\n", r.service, name.substr(0, 22),
+                             r.code == errc::waiting ? "NOT RUN" : "FAILED", r.error);
     return;
   }
   std::cerr << fmt::format(
@@ -128,7 +129,7 @@ void print_summary(const std::vector<cycle_result>& rs, const config& cfg) {
       "{:>3} {:<24} {:>9} {:>9} {:>9} {:>7} {:>9} {:>10} {:>10} {:>9.3f} {:>9}{}\n", r.service,
       s ? s->name.substr(0, 24) : "?", r.counts.created, r.counts.updated, r.counts.deleted,
       r.counts.failed, r.counts.cancelled, r.counts.unchanged, r.rows_read, r.seconds, human(rate),
-      r.ok ? "" : "  FAILED: " + r.error);
+      r.ok ? "" : (r.code == errc::waiting ? "  NOT RUN: " : "  FAILED: ") + r.error);
     cycle_counts c = r.counts;
     c.reasons.clear();
     add_counts(total, c);
@@ -204,7 +205,9 @@ int run_report(const std::vector<cycle_result>& rs, engine& e,
     if (r.ok)
       continue;
     rc = failed;
-    std::cerr << fmt::format("stampede: FAILED ({}): {}\n", service_name(cfg, r.service), r.error);
+    std::cerr << fmt::format("stampede: {} ({}): {}\n",
+                             r.code == errc::waiting ? "NOT RUN" : "FAILED",
+                             service_name(cfg, r.service), r.error);
   }
   if (g_stop.requested()) {
     const bool timed_out = std::any_of(rs.begin(), rs.end(), [](const cycle_result& r) {
