@@ -2,6 +2,7 @@
 
 #include "actors/pipeline.hpp"
 #include "pipeline/transform.hpp"
+#include "source/writer.hpp"
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
@@ -127,6 +128,13 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
     return fail(res, errc::store_failed, fmt::format("service {}: {}", svc.id, e.what()));
   } catch (const std::exception& e) {
     return fail(res, errc::transform_failed, e.what());
+  }
+  // [services.writeback]: the source's writer, read-write, before anything is sent.
+  try {
+    pp.writeback = open_writeback(cfg, svc);
+  } catch (const std::exception& e) {
+    return fail(res, errc::source_failed,
+                fmt::format("service {}: write-back: {}", svc.id, e.what()));
   }
 
   const auto p = spawn_pipeline(sys, pp);

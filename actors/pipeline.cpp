@@ -46,6 +46,7 @@ pipeline_handles spawn_pipeline(caf::actor_system& sys, const pipeline_params& p
   rc.service = svc.id;
   rc.start = p.start;
   rc.policy = policy_for(tgt, cfg.journal);
+  rc.writeback = p.writeback;
   if (p.metrics)
     rc.probe = std::make_shared<reconcile_probe>(*p.metrics, svc.id);
   h.rec = p.detached ? sys.spawn<caf::detached>(reconciler_fn, std::move(rc))

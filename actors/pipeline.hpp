@@ -19,6 +19,7 @@
 #include "actors/sender.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/transform.hpp"
+#include "pipeline/writeback.hpp"
 #include "storage/ledger.hpp"
 
 #include <caf/fwd.hpp>
@@ -42,6 +43,7 @@ struct pipeline_params {
   batch_starter start_batch;                    // usually send_driver::send
   metrics_registry* metrics = nullptr;          // probes when set
   bool detached = true;                         // extractor and reconciler on own threads
+  std::shared_ptr<writeback_runner> writeback;  // [services.writeback]; run by the reconciler
 };
 
 struct pipeline_handles {

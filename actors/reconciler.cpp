@@ -69,6 +69,27 @@ void serve_flushes(self_ptr self) {
   }
 }
 
+/// The outcomes of batch `r` are durable: write them back into the source
+/// and record how that went in the records' logs. Never fails the cycle.
+void write_back(self_ptr self, const batch_result& r, const state_changes& delivered) {
+  auto& st = self->state;
+  std::vector<writeback_outcome> outs;
+  try {
+    outs = st.writeback->run(r);
+  } catch (const std::exception& e) {
+    for (const auto& [key, entry] : delivered.ledger)
+      outs.push_back({key, false, fmt::format("write-back failed: {}", e.what())});
+  }
+  if (outs.empty())
+    return;
+  try {
+    st.store->apply(st.service, writeback_items(outs, delivered.ledger, now_ms(), st.max_items),
+                    st.rs->state(), /*sync=*/false);
+  } catch (const std::exception&) {
+    // The delivery itself is durable; only the write-back's log items are lost.
+  }
+}
+
 } // namespace
 
 reconciler_actor::behavior_type
@@ -78,6 +99,8 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
   st.store = cfg.store;
   st.rs = std::make_unique<reconcile_state>(cfg.start, cfg.policy);
   st.probe = cfg.probe;
+  st.writeback = cfg.writeback;
+  st.max_items = cfg.policy.max_items;
   st.rs->begin_cycle();
   return {
     [=](result_ptr r) -> caf::result<std::uint64_t> {
@@ -93,6 +116,8 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
         return make_error(errc::store_failed, st.error);
       }
       ++st.commits;
+      if (st.writeback)
+        write_back(self, *r, changes);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       st.commit_seconds += secs;
       if (st.probe) {

@@ -7,6 +7,10 @@
 //   answers once pages 0..n-1 are settled (every part applied), with the cycle_summary; it marks
 //   the initial load complete only when `initial` is set and no batch of the
 //   cycle failed at the target level. Errors: errc::store_failed.
+//   With a write-back (`writeback` set), once a batch's outcomes are
+//   committed the runner writes them back into the source (one transaction,
+//   retried) and its outcomes are committed as log items of the records in a
+//   second WriteBatch; a write-back never fails the cycle.
 // Concurrency: spawn detached: RocksDB commits block.
 // Limitations: one reconciler per service and state store.
 #pragma once
@@ -14,6 +18,7 @@
 #include "actors/interfaces.hpp"
 #include "metrics/probes.hpp"
 #include "pipeline/reconcile.hpp"
+#include "pipeline/writeback.hpp"
 #include "storage/ledger.hpp"
 
 #include <vector>
@@ -26,6 +31,8 @@ struct reconciler_config {
   service_state start;
   reconcile_policy policy;                 // max_attempts, resend backoff, retention
   std::shared_ptr<reconcile_probe> probe;  // optional
+  /// [services.writeback]: runs after each durable commit (pipeline/writeback.hpp).
+  std::shared_ptr<writeback_runner> writeback;
   std::string validate() const;
 };
 
@@ -35,6 +42,8 @@ struct reconciler_state {
   state_store* store = nullptr;
   std::unique_ptr<reconcile_state> rs;
   std::shared_ptr<reconcile_probe> probe;
+  std::shared_ptr<writeback_runner> writeback;
+  std::uint32_t max_items = 20;
   struct flush_wait {
     std::uint64_t pages;
     bool initial_done;

@@ -6,6 +6,7 @@
 
 #include "pipeline/redact.hpp"
 #include "pipeline/service_graph.hpp"
+#include "pipeline/writeback.hpp"
 
 #include <toml++/toml.h>
 
@@ -719,11 +720,48 @@ struct reader {
     }
   }
 
+  // [services.writeback]: sql (parameters checked once the fields are read,
+  // check_writeback) and on.
+  void read_writeback(const toml::table& t, const std::string& p, service_config& s) {
+    check_keys(t, p, {"sql", "on"});
+    writeback_config w;
+    w.line = static_cast<int>(t.source().begin.line);
+    w.col = static_cast<int>(t.source().begin.column);
+    if (!t.get("sql")) {
+      missing(&t, p + ".sql", "the UPDATE to run after a delivery",
+              "add `sql = \"UPDATE SA1010 SET A1_IDERP = :id WHERE R_E_C_N_O_ = :key\"`");
+    } else if (str(t, "sql", p, w.sql)) {
+      const toml::node& n = *t.get("sql");
+      w.line = static_cast<int>(n.source().begin.line);
+      w.col = static_cast<int>(n.source().begin.column);
+      if (w.sql.find_first_not_of(" \t\r\n") == std::string::npos)
+        error(n, p + ".sql", "must not be empty", "write the UPDATE statement, e.g. `UPDATE SA1010 SET A1_IDERP = :id WHERE R_E_C_N_O_ = :key`");
+    }
+    enumeration<writeback_on>(t, "on", p, w.on,
+                              {{"create", writeback_on::create}, {"always", writeback_on::always}});
+    s.writeback = std::move(w);
+  }
+
+  // The write-back's parameters: `:id`, `:key`, mapped fields (dots as `_`)
+  // or members of the target's answer; a name close to a known one is a typo.
+  void check_writeback(const service_config& s, const std::string& p) {
+    if (!s.writeback || s.writeback->sql.empty()) return;
+    const auto names = sql_parameter_names(s.writeback->sql);
+    if (names.empty())
+      error(s.writeback->line, s.writeback->col, p + ".writeback.sql",
+            "has no parameters: every record would write the same row",
+            "bind the record with :key and the remote id with :id");
+    for (const auto& [name, best] : writeback_param_typos(s, names))
+      error(s.writeback->line, s.writeback->col, p + ".writeback.sql",
+            "parameter :" + name + " is not :id, :key or a mapped field",
+            "did you mean :" + best + "? (other names are read from the target's answer)");
+  }
+
   void read_service(const toml::table& t, const std::string& p, service_config& s) {
     s.line = static_cast<int>(t.source().begin.line);
     s.col = static_cast<int>(t.source().begin.column);
     check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "resend_schedule",
-                      "after", "fields"});
+                      "after", "writeback", "fields"});
     if (!t.get("id"))
       missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
     else
@@ -761,6 +799,7 @@ struct reader {
       }
     }
     read_after(t, p, s);
+    if (const toml::table* wt = sub_table(t, "writeback", p)) read_writeback(*wt, p + ".writeback", s);
     const toml::node* fn = t.get("fields");
     if (!fn) {
       missing(&t, p + ".fields", "at least one field",
@@ -858,6 +897,11 @@ struct reader {
                 "target \"" + s.target + "\" is not defined under [targets]", hint);
         }
         if (s.key_column.empty()) s.key_column = c.source.recno_column;
+        check_writeback(s, p);
+        // A parameter from the target's answer needs the answer of a success.
+        if (s.writeback && c.targets.count(s.target) &&
+            writeback_plan(s, sql_parameter_names(s.writeback->sql)).needs_answer())
+          c.targets[s.target].response.keep_success_answers = true;
         c.services.push_back(std::move(s));
       }
     }

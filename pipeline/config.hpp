@@ -185,6 +185,15 @@ struct schedule {
   int daily_minutes = 0;             // daily: "daily 08:00" -> 480 (source time zone)
 };
 
+enum class writeback_on { create, always };
+
+/// `[services.writeback]`: the SQL_UPDATE run after a delivery (pipeline/writeback.hpp).
+struct writeback_config {
+  std::string sql;                   // "UPDATE SA1010 SET A1_IDERP = :id WHERE R_E_C_N_O_ = :key"
+  writeback_on on = writeback_on::create;  // create: after creates; always: creates and updates
+  int line = 0, col = 0;             // position of the `sql` key in the file; 0 = none
+};
+
 struct service_config {
   std::uint32_t id = 0;              // 1..65535, unique; initial loads run in id order
   std::string name;                  // "taxpayers"
@@ -197,6 +206,7 @@ struct service_config {
   std::vector<std::uint32_t> after;  // "after": ids of services whose cycle runs first
                                      // (DEPENDE_DE); see pipeline/service_graph.hpp
   std::vector<std::pair<int, int>> after_at;  // (line, column) of each `after` element
+  std::optional<writeback_config> writeback;  // [services.writeback]; source opened read-write
   int line = 0, col = 0;             // position of this [[services]] table in the file; 0 = none
   std::uint32_t file_index = 0;      // 0-based order among [[services]] in the file (key paths)
 };

@@ -1,0 +1,50 @@
+#include "source/writer.hpp"
+
+#include "source/source.hpp"
+#include "source/sqlite/sqlite_writer.hpp"
+
+namespace stampede {
+
+namespace {
+
+std::unique_ptr<sqlite_writer> open_kind(const config& cfg, const service_config& svc,
+                                         bool read_only) {
+  if (cfg.source.kind != source_kind::sqlite)
+    throw source_error(source_errc::open_failed,
+                       "service " + std::to_string(svc.id) +
+                         ": write-back is available for SQLite sources only in this release");
+  return std::make_unique<sqlite_writer>(cfg.source.path, svc.writeback->sql, read_only);
+}
+
+} // namespace
+
+std::shared_ptr<writeback_runner> open_writeback(const config& cfg, const service_config& svc) {
+  if (!svc.writeback)
+    return nullptr;
+  auto w = open_kind(cfg, svc, /*read_only=*/false);
+  writeback_plan plan(svc, w->parameters());
+  return std::make_shared<writeback_runner>(std::move(plan), std::move(w));
+}
+
+std::vector<config_diagnostic> check_writeback(const config& cfg, const service_config& svc) {
+  std::vector<config_diagnostic> out;
+  if (!svc.writeback)
+    return out;
+  const std::string path = "services[" + std::to_string(svc.file_index) + "].writeback.sql";
+  try {
+    auto w = open_kind(cfg, svc, /*read_only=*/true);
+    for (const auto& name : w->parameters())
+      if (name == "?" || name.empty())
+        out.push_back({cfg.file, svc.writeback->line, svc.writeback->col, path,
+                       "positional parameters (?) cannot be bound",
+                       "name every parameter: :id, :key, a mapped field or a member of the "
+                       "target's answer"});
+  } catch (const source_error& e) {
+    out.push_back({cfg.file, svc.writeback->line, svc.writeback->col, path, e.what(),
+                   "fix the statement; `:id`, `:key`, mapped fields (dots as _) and members of "
+                   "the target's answer are bound by name"});
+  }
+  return out;
+}
+
+} // namespace stampede
