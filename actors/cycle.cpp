@@ -152,6 +152,7 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   };
   bool stop_sent = false;
   bool timed_out = false;
+  std::string store_error;
   for (;;) {
     {
       std::unique_lock<std::mutex> lk(sy->mx);
@@ -159,11 +160,18 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
       if (sy->finished)
         break;
     }
-    // A target-level failure: nothing more can be delivered this cycle, so
-    // stop reading (the breaker fails the rest fast; the checkpoint holds).
-    if (!stop_sent) {
+    {
       auto r = status_of<reconciler_status>(self, p.rec, ask_limit());
-      if (r && r->summary.counts.target_failures > 0) {
+      // The state store failed (e.g. the disk is full): nothing more can be
+      // made durable, so the cycle ends now with that error instead of
+      // waiting for pages that will never settle.
+      if (r && !r->error.empty()) {
+        store_error = r->error;
+        break;
+      }
+      // A target-level failure: nothing more can be delivered this cycle, so
+      // stop reading (the breaker fails the rest fast; the checkpoint holds).
+      if (!stop_sent && r && r->summary.counts.target_failures > 0) {
         caf::anon_send(p.ex, stop_atom::value);
         stop_sent = true;
       }
@@ -214,7 +222,10 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   res.rows_read = ex.rows_read;
   // A stop that arrived after the last page does not make the cycle partial.
   res.stopped = ex.stopped;
-  if (flushed) {
+  if (!store_error.empty()) {
+    res.code = errc::store_failed;
+    res.error = store_error;
+  } else if (flushed) {
     res.ok = true;
     res.counts = sum.counts;
     res.checkpoint_stamp = sum.checkpoint_stamp;

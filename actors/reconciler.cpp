@@ -90,6 +90,16 @@ void write_back(self_ptr self, const batch_result& r, const state_changes& deliv
   }
 }
 
+/// The store failed (e.g. the disk is full): pages it did not take never
+/// settle, so every waiting flush gets the error now instead of waiting
+/// forever (the cycle ends with store_failed).
+void fail_flushes(self_ptr self) {
+  auto& st = self->state;
+  for (auto& f : st.flushes)
+    f.rp.deliver(make_error(errc::store_failed, st.error));
+  st.flushes.clear();
+}
+
 } // namespace
 
 reconciler_actor::behavior_type
@@ -113,6 +123,7 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
         st.store->apply(st.service, changes, st.rs->state(), /*sync=*/false);
       } catch (const std::exception& e) {
         st.error = fmt::format("service {}: ledger commit failed: {}", st.service, e.what());
+        fail_flushes(self);
         return make_error(errc::store_failed, st.error);
       }
       ++st.commits;
@@ -138,11 +149,15 @@ reconciler_fn(reconciler_actor::stateful_pointer<reconciler_state> self, reconci
         st.store->apply(st.service, st.rs->submitted(*b, id, now_ms()), st.rs->state(), /*sync=*/false);
       } catch (const std::exception& e) {
         st.error = fmt::format("service {}: storing async batch {} failed: {}", st.service, id, e.what());
+        fail_flushes(self);
         return make_error(errc::store_failed, st.error);
       }
       return true;
     },
     [=](flush_atom, std::uint64_t pages, bool initial_done) -> caf::result<cycle_summary> {
+      // The store failed: the pages it did not take never settle.
+      if (!self->state.error.empty())
+        return make_error(errc::store_failed, self->state.error);
       auto rp = self->make_response_promise<cycle_summary>();
       // A repeated flush for the same pages replaces the earlier one (its
       // requester gave up on it).

@@ -312,6 +312,13 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
       }
     sums.push_back(r);
   };
+  // A failed state store (e.g. a full disk) ends the worker: nothing more can
+  // be made durable, and retrying on it risks RocksDB's own abort. It exits 1
+  // with the cause; a restart with space recovers from the WAL.
+  auto store_failed = [&] {
+    return std::any_of(sums.begin(), sums.end(),
+                       [](const cycle_result& r) { return r.code == errc::store_failed; });
+  };
   // Initial loads first, in dependency order (ties by id); a load after one
   // that failed waits.
   for (const auto& r : p_->run_in_order(svcs, [&](const service_config& s) -> std::optional<cycle_result> {
@@ -365,6 +372,8 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
       sched.completed(*i, r, now_ms());
       publish();
       add(r);
+      if (r.code == errc::store_failed)
+        break;
       continue;
     }
     const auto wait = std::clamp<std::int64_t>(sched.next_wake() - now, 1, idle_poll.count());

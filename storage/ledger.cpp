@@ -6,6 +6,8 @@
 #include <atomic>
 #include <charconv>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <system_error>
 
 #include <rocksdb/db.h>
@@ -253,11 +255,12 @@ public:
 
     rocksdb::WriteOptions wo;
     wo.sync = sync;
+    check_writable();
     const auto s = db_->Write(wo, &batch);
     if (!s.ok())
-      throw status_error(s, dir_, "committing " + std::to_string(updates.size()) +
-                                      " ledger entries and the checkpoint of service " +
-                                      std::to_string(service));
+      throw write_failed(status_error(s, dir_, "committing " + std::to_string(updates.size()) +
+                                                   " ledger entries and the checkpoint of service " +
+                                                   std::to_string(service)));
   }
 
   void scan_items(std::uint32_t service, std::string_view key,
@@ -409,6 +412,25 @@ private:
     return std::move(*e);
   }
 
+  // After a failed write (a full disk: "No space left on device") RocksDB's
+  // WAL writer keeps an error state, and a later write -- a synced one in
+  // particular -- trips an assertion inside RocksDB (SIGABRT). So the first
+  // failed write poisons this store: every later write throws that same
+  // error at once without touching RocksDB. Reopening (the next run)
+  // recovers from the WAL.
+  void check_writable() const {
+    std::lock_guard lk(poison_mu_);
+    if (poisoned_)
+      throw store_error(poisoned_->code, std::string(poisoned_->what()) +
+                                             " (an earlier write failed; nothing more is written "
+                                             "until the state store is reopened)");
+  }
+  store_error write_failed(store_error e) {
+    std::lock_guard lk(poison_mu_);
+    if (!poisoned_ && e.code == store_errc::io_error) poisoned_ = e;
+    return e;
+  }
+
   void check_write(const rocksdb::Status& s) const {
     if (!s.ok()) throw status_error(s, dir_, "building the commit batch");
   }
@@ -461,6 +483,8 @@ private:
   rocksdb::ColumnFamilyHandle* batches_ = nullptr;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   std::atomic<std::uint32_t> event_seq_{0};
+  mutable std::mutex poison_mu_;
+  std::optional<store_error> poisoned_;
 };
 
 } // namespace
