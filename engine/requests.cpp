@@ -118,9 +118,9 @@ applied_request apply_resend(state_store& store, const request& r, service_state
     store.apply(r.service, ch, st, /*sync=*/true);
     ch = state_changes{};
   };
-  auto add = [&](std::string_view key, ledger_entry e) {
+  auto add = [&](std::string_view key, ledger_entry e, bool is_new = false) {
     auto& from = st.counts[static_cast<std::size_t>(e.status)];
-    if (from > 0)
+    if (from > 0 && !is_new)
       --from;
     ++st.counts[static_cast<std::size_t>(record_status::pending)];
     e.status = record_status::pending;
@@ -153,7 +153,13 @@ applied_request apply_resend(state_store& store, const request& r, service_state
     std::vector<std::string_view> views(keys.begin(), keys.end());
     auto found = store.get_many(r.service, views);
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      if (!found[i])
+      if (!found[i] && r.create_missing) {
+        // Never delivered: a Pending entry with no content hash and no
+        // remote id, so the resend re-reads the row and sends it as a create.
+        ledger_entry e;
+        e.created_ms = now_ms;
+        add(keys[i], std::move(e), /*is_new=*/true);
+      } else if (!found[i])
         out.unknown_keys.push_back(keys[i]);
       else if (found[i]->status == record_status::pending && !found[i]->batch_id.empty())
         out.in_flight_keys.push_back(keys[i]);
@@ -213,6 +219,9 @@ std::string to_json(const request& r) {
         for (const auto& k : r.keys)
           w.string(k);
         w.end_array();
+        if (r.create_missing) {
+          w.key("create_missing"); w.boolean(true);
+        }
       } else {
         w.key("status"); w.string(scope_name(r.scope));
       }
@@ -307,6 +316,8 @@ request parse_request(std::string_view json) {
             bad("field 'keys' must be an array of strings");
           r.keys.emplace_back(v);
         }
+        if (auto cm = o["create_missing"]; cm.error() != NO_SUCH_FIELD && cm.get(r.create_missing))
+          bad("field 'create_missing' must be true or false");
       }
       break;
     }

@@ -21,6 +21,8 @@
 //   File format (one JSON object, version 1):
 //     {"version":1,"kind":"resend","service":19,"by":"ana","created_ms":1700000000000,
 //      "keys":["101","102"]}                       resend these records
+//     {... "kind":"resend", "keys":[...], "create_missing":true}   stampede audit --repair:
+//                                                    keys without an entry get a new Pending one
 //     {... "kind":"resend", "status":"error"}        every Error record (--all, --status error)
 //     {... "kind":"resend", "status":"cancelled"}    every Cancelled record
 //     {... "kind":"checkpoint_set", "to":"2024-05-01 00:00:00.000", "recno":0}
@@ -84,6 +86,10 @@ struct request {
   // resend
   resend_scope scope = resend_scope::keys;
   std::vector<std::string> keys;    // scope keys
+  // scope keys: a key with no ledger entry gets a new Pending one and is
+  // queued too (`stampede audit --repair`: rows missing from the ledger),
+  // instead of being reported unknown. JSON "create_missing": true.
+  bool create_missing = false;
   // checkpoint_set: to, recno; replay: from, to (stamps "YYYY-MM-DD HH:MM:SS.fff")
   std::string from, to;
   std::int64_t recno = 0;

@@ -80,7 +80,17 @@ struct checkpoint_options {
   std::string by;
 };
 
+struct audit_cli_options {
+  std::uint32_t service = 0;
+  bool repair = false;
+  bool json = false;
+  std::string by;
+  std::uint32_t range_rows = 5000;
+  std::string metrics_file;  // the drift metric, Prometheus text format
+};
+
 int cmd_check(const common_options& o);
+int cmd_audit(const common_options& o, const audit_cli_options& a);
 int cmd_run(const common_options& o, const run_options& r);
 int cmd_status(const common_options& o, const status_options& s);
 int cmd_demo(const demo_options& d, const run_options& r);
