@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -62,46 +64,134 @@ struct temp_dir {
   }
 };
 
-/// The real stampede-target binary on a free loopback port.
-class target_process {
+/// A child process running `args[0]` with stdout and stderr in `log`.
+/// The destructor SIGKILLs and reaps it if it still runs.
+class child {
 public:
-  explicit target_process(const fs::path& dir, const std::vector<std::string>& extra = {}) {
-    auto port_file = dir / "target.port";
-    std::vector<std::string> args{bin("tools/target/stampede-target"), "--listen", "127.0.0.1:0",
-                                  "--port-file", port_file.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
+  child(const std::vector<std::string>& args, const fs::path& log) : log_(log) {
     pid_ = ::fork();
     if (pid_ == 0) {
+      std::vector<std::string> copy = args;
       std::vector<char*> argv;
-      for (auto& a : args)
+      for (auto& a : copy)
         argv.push_back(a.data());
       argv.push_back(nullptr);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, 1);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
+    if (pid_ < 0)
+      throw std::runtime_error("fork failed");
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+  ~child() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      wait(std::chrono::seconds(30));
+    }
+  }
+  pid_t pid() const { return pid_; }
+  /// True while it has not exited (reaps it when it has).
+  bool running() {
+    if (done_)
+      return false;
+    reap(WNOHANG);
+    return !done_;
+  }
+  void signal(int sig) {
+    if (!done_)
+      ::kill(pid_, sig);
+  }
+  /// Waits up to `timeout` for the exit; false if it still runs.
+  bool wait(std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+      if (std::chrono::steady_clock::now() >= until)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+  /// Exit code, or 128 + signal; -1 while running.
+  int rc() const { return rc_; }
+  bool killed_by(int sig) const { return done_ && rc_ == 128 + sig; }
+  /// Peak resident set size in KiB (valid once it exited).
+  long max_rss_kb() const { return max_rss_kb_; }
+  std::string output() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+private:
+  void reap(int flags) {
+    int st = 0;
+    struct rusage ru {};
+    pid_t r = ::wait4(pid_, &st, flags, &ru);
+    if (r == pid_) {
+      done_ = true;
+      rc_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      max_rss_kb_ = ru.ru_maxrss;
+    }
+  }
+  fs::path log_;
+  pid_t pid_ = -1;
+  bool done_ = false;
+  int rc_ = -1;
+  long max_rss_kb_ = 0;
+};
+
+/// The real stampede-target binary on a free loopback port. `stop` and
+/// `start` take it down and bring it back on the same port; with
+/// `--state-file` among the flags it keeps its records across that.
+class target_process {
+public:
+  explicit target_process(const fs::path& dir, const std::vector<std::string>& extra = {})
+    : dir_(dir), extra_(extra) {
+    start();
+  }
+  ~target_process() { stop(); }
+  void start() {
+    auto port_file = dir_ / "target.port";
+    std::error_code ec;
+    fs::remove(port_file, ec);
+    std::vector<std::string> args{bin("tools/target/stampede-target"), "--listen",
+                                  "127.0.0.1:" + std::to_string(port_), "--port-file",
+                                  port_file.string()};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    proc_ = std::make_unique<child>(args, "/dev/null");
+    int port = 0;
+    for (int i = 0; i < 400 && port == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
       std::ifstream in(port_file);
       int p = 0;
       if (in >> p)
-        port_ = p;
+        port = p;
+      if (!proc_->running())
+        break;
     }
-    if (port_ == 0)
+    if (port == 0)
       throw std::runtime_error("stampede-target did not start");
+    port_ = port;
   }
-  ~target_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st;
-      ::waitpid(pid_, &st, 0);
-    }
+  /// SIGTERM and wait (the state file, if any, is saved).
+  void stop() {
+    if (!proc_)
+      return;
+    proc_->signal(SIGTERM);
+    proc_->wait(std::chrono::seconds(30));
+    proc_.reset();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 private:
-  pid_t pid_ = -1;
+  fs::path dir_;
+  std::vector<std::string> extra_;
+  std::unique_ptr<child> proc_;
   int port_ = 0;
 };
 
@@ -129,11 +219,13 @@ inline std::string http(const std::string& method, const std::string& url,
 /// Counters of the target's /stats, per service.
 struct svc_stats {
   std::uint64_t creates = 0, updates = 0, deletes = 0, duplicates = 0, replays = 0,
-                record_errors = 0, live_keys = 0;
+                record_errors = 0, unchanged_updates = 0, live_keys = 0, records = 0;
 };
 
 struct stats {
-  std::uint64_t creates = 0, updates = 0, deletes = 0, duplicates = 0, replays = 0;
+  std::uint64_t requests = 0, records = 0, creates = 0, updates = 0, deletes = 0, duplicates = 0,
+                replays = 0, unchanged_updates = 0;
+  std::uint64_t fault_5xx = 0, fault_429 = 0, fault_dropped = 0, fault_malformed = 0;
   std::map<std::uint32_t, svc_stats> services;
 };
 
@@ -148,11 +240,21 @@ inline stats get_stats(const std::string& base) {
       return 0;
     return v;
   };
+  s.requests = u(doc, "requests");
+  s.records = u(doc, "records");
   s.creates = u(doc, "creates");
   s.updates = u(doc, "updates");
   s.deletes = u(doc, "deletes");
   s.duplicates = u(doc, "duplicates");
   s.replays = u(doc, "replays");
+  s.unchanged_updates = u(doc, "unchanged_updates");
+  simdjson::dom::element f;
+  if (doc["faults"].get(f) == simdjson::SUCCESS) {
+    s.fault_5xx = u(f, "5xx");
+    s.fault_429 = u(f, "429");
+    s.fault_dropped = u(f, "dropped");
+    s.fault_malformed = u(f, "malformed");
+  }
   simdjson::dom::object svcs;
   if (doc["services"].get(svcs) == simdjson::SUCCESS) {
     for (auto [k, v] : svcs) {
@@ -163,11 +265,40 @@ inline stats get_stats(const std::string& base) {
       x.duplicates = u(v, "duplicates");
       x.replays = u(v, "replays");
       x.record_errors = u(v, "record_errors");
+      x.unchanged_updates = u(v, "unchanged_updates");
       x.live_keys = u(v, "live_keys");
+      x.records = u(v, "records");
       s.services[static_cast<std::uint32_t>(std::stoul(std::string(k)))] = x;
     }
   }
   return s;
+}
+
+/// One record as the target holds it (GET /services/{id}/keys).
+struct target_record {
+  std::string id;
+  std::uint64_t version = 0;
+  bool deleted = false;
+  std::string data;  // minified JSON
+  friend bool operator==(const target_record&, const target_record&) = default;
+};
+
+/// Every record of `service` at the target, by key.
+inline std::map<std::string, target_record> target_records(const std::string& base,
+                                                           std::uint32_t service) {
+  auto body = http("GET", base + "/services/" + std::to_string(service) + "/keys");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(body);
+  std::map<std::string, target_record> out;
+  for (auto r : doc["records"].get_array()) {
+    target_record t;
+    t.id = std::string(std::string_view(r["id"]));
+    t.version = std::uint64_t(r["version"]);
+    t.deleted = bool(r["deleted"]);
+    t.data = simdjson::minify(r["data"]);
+    out.emplace(std::string(std::string_view(r["key"])), std::move(t));
+  }
+  return out;
 }
 
 /// Runs one SQL query returning a single integer.
@@ -244,6 +375,42 @@ inline std::string demo_config(const std::map<std::string, std::string>& set) {
   return out;
 }
 
+/// What `stampede-demo-db mutate --report` says it changed, per service.
+struct mutation {
+  std::map<std::uint32_t, std::vector<std::int64_t>> updated, inserted, deleted, late;
+  std::string late_stamp;
+  std::uint64_t total(const std::map<std::uint32_t, std::vector<std::int64_t>>& m) const {
+    std::uint64_t n = 0;
+    for (auto& [_, v] : m)
+      n += v.size();
+    return n;
+  }
+};
+
+inline mutation read_report(const fs::path& p) {
+  simdjson::dom::parser parser;
+  auto text = read_file(p);
+  simdjson::dom::element doc = parser.parse(text);
+  mutation m;
+  std::string_view ls;
+  if (doc["late_stamp"].get(ls) == simdjson::SUCCESS)
+    m.late_stamp = std::string(ls);
+  for (auto [k, v] : doc["services"].get_object()) {
+    auto id = static_cast<std::uint32_t>(std::stoul(std::string(k)));
+    auto list = [&](const char* name, auto& into) {
+      simdjson::dom::array a;
+      if (v[name].get(a) == simdjson::SUCCESS)
+        for (auto x : a)
+          into[id].push_back(int64_t(x));
+    };
+    list("updated", m.updated);
+    list("inserted", m.inserted);
+    list("deleted", m.deleted);
+    list("late", m.late);
+  }
+  return m;
+}
+
 /// A test environment: demo database, target, config, state dir.
 struct world {
   temp_dir tmp;
@@ -274,9 +441,40 @@ struct world {
   cmd_result stampede_plain(const std::string& args) {
     return run(bin("tools/stampede/stampede") + " " + args + " -c " + cfg.string());
   }
+  /// `stampede ARGS... -c CFG --progress never` as a child process, output
+  /// appended to `log`.
+  std::unique_ptr<child> stampede_child(std::vector<std::string> args, const fs::path& log) {
+    args.insert(args.begin(), bin("tools/stampede/stampede"));
+    args.insert(args.end(), {"-c", cfg.string(), "--progress", "never"});
+    return std::make_unique<child>(args, log);
+  }
   cmd_result mutate(const std::string& args, const fs::path& report) {
     return run(bin("tools/demogen/stampede-demo-db") + " mutate --db " + db.string() + " " + args +
                " --report " + report.string());
+  }
+  /// Records of `service` in `status` per `stampede log --json` (exit 0
+  /// asserted by the caller's expectations: -1 when the command failed);
+  /// the first one's message into `first_message`.
+  std::int64_t logged(std::uint32_t service, const std::string& status,
+                      std::string* first_message = nullptr) {
+    auto r = stampede_plain("log --json --limit 1000000 --service " + std::to_string(service) +
+                            " --status " + status);
+    if (r.rc != 0)
+      return -1;
+    std::int64_t n = 0;
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"status\":\"" + status + "\"") == std::string::npos)
+        continue;
+      if (n++ == 0 && first_message) {
+        simdjson::dom::parser p;
+        std::string_view m;
+        if (p.parse(line)["message"].get(m) == simdjson::SUCCESS)
+          *first_message = std::string(m);
+      }
+    }
+    return n;
   }
   std::int64_t live_rows(const std::string& table) const {
     return sql_int(db, "SELECT COUNT(*) FROM " + table + " WHERE D_E_L_E_T_ <> '*'");

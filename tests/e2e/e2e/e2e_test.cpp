@@ -33,41 +33,6 @@ std::vector<service_rows> demo_services(const fs::path& cfg) {
   return out;
 }
 
-struct mutation {
-  std::map<std::uint32_t, std::vector<std::int64_t>> updated, inserted, deleted, late;
-  std::string late_stamp;
-  std::uint64_t total(const std::map<std::uint32_t, std::vector<std::int64_t>>& m) const {
-    std::uint64_t n = 0;
-    for (auto& [_, v] : m)
-      n += v.size();
-    return n;
-  }
-};
-
-mutation read_report(const fs::path& p) {
-  simdjson::dom::parser parser;
-  auto text = read_file(p);
-  simdjson::dom::element doc = parser.parse(text);
-  mutation m;
-  std::string_view ls;
-  if (doc["late_stamp"].get(ls) == simdjson::SUCCESS)
-    m.late_stamp = std::string(ls);
-  for (auto [k, v] : doc["services"].get_object()) {
-    auto id = static_cast<std::uint32_t>(std::stoul(std::string(k)));
-    auto list = [&](const char* name, auto& into) {
-      simdjson::dom::array a;
-      if (v[name].get(a) == simdjson::SUCCESS)
-        for (auto x : a)
-          into[id].push_back(int64_t(x));
-    };
-    list("updated", m.updated);
-    list("inserted", m.inserted);
-    list("deleted", m.deleted);
-    list("late", m.late);
-  }
-  return m;
-}
-
 void wait_safety_delay() {
   std::this_thread::sleep_for(std::chrono::milliseconds(2300));
 }
