@@ -2,6 +2,7 @@
 
 #include "actors/cycle.hpp"
 #include "pipeline/json_writer.hpp"
+#include "pipeline/redact.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/logger.h>
@@ -108,12 +109,36 @@ std::unique_ptr<spdlog::formatter> json_line_formatter::clone() const {
   return std::make_unique<json_line_formatter>();
 }
 
+namespace {
+// Every formatted line passes the process's one redactor (pipeline/redact.hpp)
+// on its way out: a secret the process knows never reaches a log.
+class redacting_formatter final : public spdlog::formatter {
+public:
+  explicit redacting_formatter(std::unique_ptr<spdlog::formatter> inner) : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    spdlog::memory_buf_t line;
+    inner_->format(msg, line);
+    std::string text(line.data(), line.size());
+    redactor::global().apply_in_place(text);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<redacting_formatter>(inner_->clone());
+  }
+
+private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+} // namespace
+
 std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, spdlog::level::level_enum level,
                                             log_format fmt) {
+  std::unique_ptr<spdlog::formatter> inner;
   if (fmt == log_format::json)
-    sink->set_formatter(std::make_unique<json_line_formatter>());
+    inner = std::make_unique<json_line_formatter>();
   else
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%d %H:%M:%S.%e %^%-5!l%$ %v"));
+    inner = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%d %H:%M:%S.%e %^%-5!l%$ %v");
+  sink->set_formatter(std::make_unique<redacting_formatter>(std::move(inner)));
   auto lg = std::make_shared<spdlog::logger>("stampede", std::move(sink));
   lg->set_level(level);
   lg->flush_on(spdlog::level::trace);  // stderr: every line out at once

@@ -27,8 +27,9 @@
 //   thread-local pointer, set for the duration of one synchronous log call.
 // Limitations: loggers are synchronous (stderr writes block the caller);
 //   fields are only attached by log_event/log_cycle, not by plain spdlog
-//   calls. Nothing here redacts: callers never pass secrets (URLs and server
-//   messages are redacted where they are produced, pipeline/auth).
+//   calls. Every formatted line (both formats, make_logger included) passes
+//   redactor::global() (pipeline/redact.hpp) before it is written: a secret
+//   the process knows never reaches a log, whoever logged it.
 #pragma once
 
 #include <spdlog/common.h>

@@ -9,19 +9,6 @@
 
 namespace stampede {
 
-std::string redact(std::string_view text, const std::vector<std::string>& secrets) {
-  std::string out(text);
-  for (const auto& s : secrets) {
-    if (s.empty()) continue;
-    std::size_t pos = 0;
-    while ((pos = out.find(s, pos)) != std::string::npos) {
-      out.replace(pos, s.size(), "***");
-      pos += 3;
-    }
-  }
-  return out;
-}
-
 std::string safe_url(std::string_view url) {
   std::string out;
   out.reserve(url.size());
@@ -68,17 +55,14 @@ std::string safe_url(std::string_view url) {
 }
 
 authenticator::authenticator(const auth_config& cfg, http_client& client, duration connect_timeout,
-                             duration request_timeout)
-    : cfg_(cfg), client_(client), connect_timeout_(connect_timeout), request_timeout_(request_timeout) {}
+                             duration request_timeout, tls_config tls)
+    : cfg_(cfg), tls_(std::move(tls)), client_(client), connect_timeout_(connect_timeout),
+      request_timeout_(request_timeout) {
+  redactor::global().add(cfg_);
+}
 
 std::string authenticator::redact(std::string_view text) const {
-  // Longest first: a whole "Bearer abc" before its bare "abc".
-  auto after_scheme = [](const std::string& v) -> std::string {
-    auto sp = v.find(' ');
-    return sp == std::string::npos ? std::string() : v.substr(sp + 1);
-  };
-  return stampede::redact(text, {cfg_.client_secret, cfg_.value, token_header_,
-                                 after_scheme(cfg_.value), after_scheme(token_header_)});
+  return redactor::global().apply(text);
 }
 
 void authenticator::get(std::function<void(const auth_result&)> cb) {
@@ -116,6 +100,9 @@ void authenticator::fetch() {
   rq.url = cfg_.token_url;
   rq.connect_timeout = connect_timeout_;
   rq.timeout = request_timeout_;
+  rq.max_response_bytes = max_token_answer_bytes;
+  rq.ca_file = tls_.ca_file;
+  rq.ca_dir = tls_.ca_dir;
   rq.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   rq.headers.emplace_back("Accept", "application/json");
   rq.body = "grant_type=client_credentials&client_id=" + url_encode(cfg_.client_id) +
@@ -125,6 +112,15 @@ void authenticator::fetch() {
   const auto started = clock::now();  // expiry counts from the request, not the answer
   const std::size_t request_bytes = rq.body.size();
   const bool queued = client_.submit(std::move(rq), [self, started, request_bytes](http_response resp) {
+    // The token is a secret from now on; the answer is redacted before
+    // anything reads it (a refusal may echo the client id or secret, also
+    // URL-encoded).
+    const std::string access_token = resp.status >= 200 && resp.status <= 299
+                                         ? json_value_at(resp.body, "/access_token").value_or("")
+                                         : std::string();
+    redactor::global().add_token(access_token);
+    redactor::global().apply_in_place(resp.body);
+    redactor::global().apply_in_place(resp.error);
     if (self->hook_) {
       const std::string url = safe_url(self->cfg_.token_url);
       token_exchange ev;
@@ -162,11 +158,9 @@ void authenticator::fetch() {
                   std::to_string(resp.status) + ": " + body +
                   " (check auth.client_id / auth.client_secret / auth.scope)";
       }
-      r.error = self->redact(r.error);
       return self->finish_fetch(r);
     }
-    auto token = json_value_at(resp.body, "/access_token");
-    if (!token || token->empty()) {
+    if (access_token.empty()) {
       r.err = auth_errc::token_malformed;
       r.retryable = true;
       r.error = "oauth2 token response from " + r.url + " has no access_token";
@@ -180,7 +174,7 @@ void authenticator::fetch() {
       auto [p, ec] = std::from_chars(e->data(), e->data() + e->size(), v);
       if (ec == std::errc{} && v > 0) ttl = v;
     }
-    self->token_header_ = type + " " + *token;
+    self->token_header_ = type + " " + access_token;
     const auto ttl_ms = std::chrono::milliseconds(ttl * 1000);
     self->expires_at_ = started + ttl_ms;
     self->refresh_at_ = started + ttl_ms * 8 / 10;

@@ -21,6 +21,7 @@
 
 #include "pipeline/config.hpp"
 #include "pipeline/http_client.hpp"
+#include "pipeline/redact.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -61,9 +62,6 @@ struct token_exchange {
   std::size_t request_bytes = 0, response_bytes = 0;
 };
 
-/// Replaces every occurrence of each non-empty secret with "***".
-std::string redact(std::string_view text, const std::vector<std::string>& secrets);
-
 /// A URL fit for logs and errors: user:password@ removed, query values
 /// replaced by "***" ("https://u:p@h/x?key=abc" -> "https://h/x?key=***").
 std::string safe_url(std::string_view url);
@@ -71,8 +69,12 @@ std::string safe_url(std::string_view url);
 /// Create with std::make_shared: in-flight token fetches keep it alive.
 class authenticator : public std::enable_shared_from_this<authenticator> {
 public:
+  /// Token answers longer than this are not read (a token is a few hundred bytes).
+  static constexpr std::uint64_t max_token_answer_bytes = 1u << 20;
+
+  /// `tls`: the CAs the token URL is verified against (the target's).
   authenticator(const auth_config& cfg, http_client& client, duration connect_timeout,
-                duration request_timeout);
+                duration request_timeout, tls_config tls = {});
 
   /// Supplies the header (or an error) to `cb`.
   void get(std::function<void(const auth_result&)> cb);
@@ -82,7 +84,8 @@ public:
   /// True when a 401 is worth one refresh-and-retry (oauth2).
   bool refreshable() const { return cfg_.kind == auth_kind::oauth2; }
   std::uint64_t token_fetches() const { return fetches_; }
-  /// Redacts this authenticator's secrets (client secret, static value, token).
+  /// redactor::global().apply(text): every secret the process knows, this
+  /// authenticator's (registered at construction, tokens as fetched) included.
   std::string redact(std::string_view text) const;
   /// Called on the client thread after every token request (set before use).
   void on_token_exchange(std::function<void(const token_exchange&)> hook) { hook_ = std::move(hook); }
@@ -93,6 +96,7 @@ private:
   void finish_fetch(const auth_result& r);
 
   auth_config cfg_;
+  tls_config tls_;
   http_client& client_;
   duration connect_timeout_, request_timeout_;
   std::string token_header_;  // "Bearer abc"

@@ -35,6 +35,7 @@ struct transfer {
   http_response resp;
   curl_slist* headers = nullptr;
   CURL* easy = nullptr;
+  char errbuf[CURL_ERROR_SIZE] = {};
 };
 
 struct timer {
@@ -62,10 +63,31 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Padding left after a body so simdjson can parse it in place (no copy).
+constexpr std::size_t body_padding = 64;
+
 size_t on_body(char* ptr, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<transfer*>(user);
-  t->resp.body.append(ptr, size * nmemb);
-  return size * nmemb;
+  const std::size_t n = size * nmemb;
+  std::string& body = t->resp.body;
+  const std::uint64_t limit = t->req.max_response_bytes;
+  if (limit && body.size() + n > limit) {
+    t->resp.too_large = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  if (body.empty() && t->easy) {  // one allocation of the announced size
+    curl_off_t announced = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+    if (announced > 0) {
+      std::uint64_t want = static_cast<std::uint64_t>(announced);
+      if (limit) want = std::min(want, limit);
+      body.reserve(static_cast<std::size_t>(want) + body_padding);
+    }
+  }
+  if (body.capacity() < body.size() + n + body_padding)
+    body.reserve(std::max(body.size() + n + body_padding, body.capacity() * 2));
+  body.append(ptr, n);
+  return n;
 }
 
 size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) {
@@ -164,6 +186,11 @@ struct http_client::impl {
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    if (rq.max_response_bytes)
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(rq.max_response_bytes));
+    if (!rq.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, rq.ca_file.c_str());
+    if (!rq.ca_dir.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, rq.ca_dir.c_str());
     if (rq.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
@@ -220,14 +247,25 @@ struct http_client::impl {
       std::unique_ptr<transfer> t(raw);
       active.erase(raw);
       active_n.store(active.size(), std::memory_order_relaxed);
-      if (rc == CURLE_OK) {
+      if (rc == CURLE_FILESIZE_EXCEEDED ||
+          (rc == CURLE_WRITE_ERROR && t->resp.too_large)) {
+        long code = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+        t->resp.status = static_cast<int>(code);
+        t->resp.too_large = true;
+        t->resp.error = "answer longer than max_response_bytes (" +
+                        std::to_string(t->req.max_response_bytes) + " bytes); it was not read";
+        std::string().swap(t->resp.body);  // its memory back at once
+      } else if (rc == CURLE_OK) {
         long code = 0;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
         t->resp.status = static_cast<int>(code);
       } else {
         t->resp.status = 0;
         t->resp.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        t->resp.error = std::string(curl_easy_strerror(rc));
+        // curl's detailed reason when it gave one ("SSL certificate
+        // problem: unable to get local issuer certificate").
+        t->resp.error = t->errbuf[0] ? std::string(t->errbuf) : std::string(curl_easy_strerror(rc));
         // Conservative: once the transfer began on a connection, the target
         // may have received (and applied) the request.
         long req_size = 0;

@@ -15,6 +15,12 @@
 //   the one thread that drives every transfer.
 // Limitations: no HTTP/2, no redirects followed, Retry-After HTTP-dates are
 //   ignored. The client holds exactly what was submitted (callers bound it).
+//   An answer longer than the request's max_response_bytes is cut off as
+//   soon as it passes the limit (or refused at once when its Content-Length
+//   says so): the response has too_large set, an empty body (its memory
+//   freed) and `error` naming the limit. Transport errors carry curl's
+//   detailed reason (CURLOPT_ERRORBUFFER: "SSL certificate problem: unable
+//   to get local issuer certificate"), not just the error code's name.
 //   `stop()` cancels: in-flight and queued requests complete with status 0
 //   and error "cancelled: http client stopped"; pending timers are dropped
 //   without running. Call `drain()` first for a graceful end.
@@ -40,6 +46,9 @@ struct http_request {
   std::string body;
   duration connect_timeout{5000};
   duration timeout{30000};     // whole request
+  std::uint64_t max_response_bytes = 0;  // a longer answer is cut off: too_large (0 = no limit)
+  std::string ca_file;         // https: trust this CA bundle (PEM) instead of the system's
+  std::string ca_dir;          // https: trust the CAs of this hashed directory (openssl rehash)
 };
 
 struct http_response {
@@ -51,6 +60,9 @@ struct http_response {
                                           // the failure, so the target may have applied it
   bool cancelled = false;                 // status 0: the client stopped before an answer
   std::optional<duration> retry_after;    // Retry-After: <seconds>
+  bool too_large = false;                 // the answer passed max_response_bytes: body
+                                          // dropped, `error` says so, `status` kept (0
+                                          // when no status line had arrived)
   bool transport_error() const { return status == 0; }
 };
 

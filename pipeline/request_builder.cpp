@@ -145,6 +145,9 @@ http_request base_request(const target_config& tgt, std::string method, std::str
   rq.url = std::move(url);
   rq.connect_timeout = tgt.connect_timeout;
   rq.timeout = tgt.request_timeout;
+  rq.max_response_bytes = tgt.max_response_bytes;
+  rq.ca_file = tgt.tls.ca_file;
+  rq.ca_dir = tgt.tls.ca_dir;
   rq.headers.emplace_back("Accept", "application/json");
   return rq;
 }

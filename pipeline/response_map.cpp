@@ -19,6 +19,20 @@ simdjson::dom::parser& parser() {
   return p;
 }
 
+// The thread's parser for one parse. A big answer must not pin its memory
+// for the life of the thread: once the parser grew past keep_capacity its
+// buffers (the document and its padded copy) are released when the use ends.
+struct parse_scope {
+  static constexpr std::size_t keep_capacity = 1u << 20;
+  simdjson::dom::parser& p = parser();
+  parse_scope() = default;
+  parse_scope(const parse_scope&) = delete;
+  parse_scope& operator=(const parse_scope&) = delete;
+  ~parse_scope() {
+    if (p.capacity() > keep_capacity) p = simdjson::dom::parser{};
+  }
+};
+
 record_outcome failed(std::string error, bool retryable) {
   record_outcome o;
   o.error = std::move(error);
@@ -95,8 +109,9 @@ std::string normalize_pointer(std::string_view field) {
 
 mapped_response map_batch_response(std::string_view body, const response_mapping& m,
                                    const send_batch& b) {
+  parse_scope ps;
   element root;
-  auto ec = parser().parse(body.data(), body.size()).get(root);
+  auto ec = ps.p.parse(body.data(), body.size()).get(root);
   if (ec != simdjson::SUCCESS) return all_malformed(b, simdjson::error_message(ec));
   element arr_el;
   if (root.at_pointer(normalize_pointer(m.results)).get(arr_el) != simdjson::SUCCESS)
@@ -160,8 +175,9 @@ record_outcome map_single_response(std::string_view body, const response_mapping
     o.ok = true;
     return o;
   }
+  parse_scope ps;
   element root;
-  auto ec = parser().parse(body.data(), body.size()).get(root);
+  auto ec = ps.p.parse(body.data(), body.size()).get(root);
   if (ec != simdjson::SUCCESS) {
     record_outcome o = failed(std::string("malformed response: ") + simdjson::error_message(ec), true);
     o.received = cap_received(body);
@@ -173,14 +189,16 @@ record_outcome map_single_response(std::string_view body, const response_mapping
 }
 
 std::optional<std::string> error_text(std::string_view body, const response_mapping& m) {
+  parse_scope ps;
   element root;
-  if (parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (ps.p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   return first_error(root, m.error_fields);
 }
 
 std::optional<std::string> json_value_at(std::string_view body, std::string_view pointer) {
+  parse_scope ps;
   element root;
-  if (parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (ps.p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   auto e = at(root, normalize_pointer(pointer));
   if (!e) return std::nullopt;
   return render(*e);

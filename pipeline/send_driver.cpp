@@ -112,7 +112,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     else if (r.transport_error()) s = "connection error: " + r.error;
     else {
       s = "HTTP " + std::to_string(r.status);
-      if (auto e = error_text(r.body, tgt.response)) s += ": " + *e;
+      if (r.too_large) s += ": " + r.error;
+      else if (auto e = error_text(r.body, tgt.response)) s += ": " + *e;
       else if (!r.body.empty()) s += ": " + r.body.substr(0, 200);
     }
     return rt.auth().redact(s);
@@ -256,6 +257,10 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
       const auto t0 = clock::now();
       auto on_done = [self, j, c, accept, fin, used, t0, auth_repeat](http_response r) mutable {
         self->in_flight.fetch_sub(1, std::memory_order_relaxed);
+        // Before anything reads, truncates, maps or stores the answer: a
+        // target may echo credentials in errors (redact.hpp).
+        redactor::global().apply_in_place(r.body);
+        redactor::global().apply_in_place(r.error);
         j->last_status = r.status;
         self->report(j, *c, r, t0, auth_repeat);
         exchange_facts f;
@@ -268,7 +273,10 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
         f.may_refresh = self->rt.auth().refreshable() && !c->refreshed;
         std::string msg;
         if (r.status >= 200 && r.status <= 299 && !j->finished && !j->target) {
-          std::optional<std::string> unusable = accept(r);
+          // An answer past max_response_bytes was not read: its outcome is
+          // unknown (the same request again, then `exhausted`).
+          std::optional<std::string> unusable =
+              r.too_large ? std::optional<std::string>(r.error) : accept(r);
           if (!unusable) return;
           f.unreadable = true;
           msg = self->rt.auth().redact(*unusable);

@@ -21,7 +21,8 @@ struct target_runtime::observer_set {
 
 target_runtime::target_runtime(const target_config& tgt, http_client& client)
     : tgt_(tgt), client_(client),
-      auth_(std::make_shared<authenticator>(tgt.auth, client, tgt.connect_timeout, tgt.request_timeout)),
+      auth_(std::make_shared<authenticator>(tgt.auth, client, tgt.connect_timeout, tgt.request_timeout,
+                                            tgt.tls)),
       breaker_(std::make_unique<circuit_breaker>(tgt.breaker_failures, tgt.breaker_cooldown)),
       obs_(std::make_shared<observer_set>()) {
   obs_->target = tgt_.name;

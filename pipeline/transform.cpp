@@ -373,6 +373,8 @@ transformer::transformer(const service_config& svc, const target_config& tgt,
          " minutes is out of range (-23:59..+23:59)");
   batch_records_ = tgt.batch_records;
   batch_bytes_ = tgt.batch_bytes;
+  max_record_bytes_ = tgt.max_record_bytes;
+  target_name_ = tgt.name;
   tz_suffix_ = utc_offset_suffix(src.utc_offset_minutes);
 
   // Build the object tree, validating names.
@@ -512,7 +514,11 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
                               : ": the row is no longer in the source (a resend by key found none)"),
         prior});
 
-  std::vector<char> scratch(fixed_bound_ + 1024);
+  // The render buffer is sized for the worst case (every byte escaped as
+  // \u00XX) but never initialised: only the bytes really written are backed
+  // by memory, so a 20 MB cell costs about 20 MB here, not 6 x 2 x 20 MB.
+  std::size_t scratch_size = fixed_bound_ + 1024;
+  std::unique_ptr<char[]> scratch(new char[scratch_size]);
   std::string id_bytes;
   const char* const arena = page.arena.data();
 
@@ -534,9 +540,12 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     const row_page::cell* cells = page.cells.data() + r * ncol;
     std::size_t bound = fixed_bound_;
     for (std::size_t c = 0; c < ncol; ++c) bound += json_escape_bound(cells[c].len);
-    if (scratch.size() < bound) scratch.resize(bound * 2);
+    if (scratch_size < bound) {
+      scratch_size = std::max(bound, scratch_size * 2);
+      scratch.reset(new char[scratch_size]);
+    }
 
-    char* const b0 = scratch.data();
+    char* const b0 = scratch.get();
     char* d = b0;
     const step* bad = nullptr;
     const char* why = nullptr;
@@ -581,6 +590,14 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     }
     d = put(d, tail_);
     const std::size_t len = static_cast<std::size_t>(d - b0);
+    if (len > max_record_bytes_) {
+      cur->record_errors.emplace_back(
+          m.key, service_label_ + ": the record's data is " + std::to_string(len) +
+                     " bytes, more than targets." + target_name_ + ".max_record_bytes (" +
+                     std::to_string(max_record_bytes_) + "); it was not sent",
+          m.prior);
+      continue;
+    }
     *d = m.deleted ? '\x01' : '\x00';
     const std::uint64_t hash = xxh64(b0, len + 1);
     rendered_bytes += len;

@@ -17,6 +17,10 @@
 //   key byte layout are documented in docs/transform.md.
 // Concurrency: immutable after construction; run() is const and thread-safe
 //   (all scratch state is local to the call).
+//   A record whose JSON data is longer than the target's max_record_bytes
+//   is a record error (never sent), reported with its size and the limit.
+//   Memory per record is proportional to its rendered size: the render
+//   buffer is never initialised beyond what is written.
 // Limitations: a record whose data alone exceeds batch_bytes goes alone in a
 //   batch (it is not split). Values convert from their text form only; SQL
 //   REAL text in exponent notation is rejected by `decimal`. Time zones are
@@ -87,6 +91,8 @@ private:
   std::string tz_suffix_;
   std::uint32_t batch_records_ = 1;
   std::uint64_t batch_bytes_ = 1;
+  std::uint64_t max_record_bytes_ = 0;  // target's max_record_bytes: a longer record is an error
+  std::string target_name_;
 };
 
 } // namespace stampede

@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
   cli.add_option("--seed", f.seed, "fault PRNG seed")->capture_default_str();
   cli.add_option("--state-file", o.state_file, "load state at start, save at stop");
   cli.add_option("--port-file", port_file, "write the bound port to this file");
+  cli.add_flag("--echo-credentials", o.echo_credentials,
+               "test aid: every error answer echoes the Authorization header and the latest "
+               "token request body (to test that clients redact them)");
 
   try {
     cli.parse(argc, argv);

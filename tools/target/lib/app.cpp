@@ -21,9 +21,13 @@ auth_mode parse_auth(const std::string& s) {
   throw std::invalid_argument("unknown auth mode '" + s + "' (use none, static or oauth2)");
 }
 
+// --echo-credentials: appended to every error message answered on this
+// worker thread for the request being handled ("" = off).
+thread_local std::string t_echo;
+
 void set_error(http_response& res, int status, std::string_view code, std::string_view msg) {
   res.status = status;
-  res.body = json_error(code, msg);
+  res.body = t_echo.empty() ? json_error(code, msg) : json_error(code, std::string(msg) + t_echo);
 }
 
 int status_of(errc e) {
@@ -101,7 +105,7 @@ void append_result(std::string& out, std::string_view key, std::uint32_t service
     out.append(",\"error\":{\"code\":");
     json_append_string(out, errc_code(r.code));
     out.append(",\"message\":");
-    json_append_string(out, r.message);
+    json_append_string(out, t_echo.empty() ? r.message : r.message + t_echo);
     out.append("}}");
   }
 }
@@ -233,9 +237,18 @@ void app::save_state() const {
 }
 
 // ---- routing ----------------------------------------------------------------
+std::string app::echo_of(const http_request& req) {
+  if (!opts_.echo_credentials) return {};
+  std::lock_guard lk(echo_mu_);
+  if (req.path == "/oauth/token") last_token_form_.assign(req.body_view());
+  return " [echo: authorization=" + std::string(req.authorization) +
+         "; token request=" + last_token_form_ + "]";
+}
+
 void app::handle(const http_request& req, http_response& res, worker_ctx& ctx) {
   const std::string_view p = req.path;
   const std::string_view m = req.method;
+  t_echo = echo_of(req);
   if (p.size() > 10 && p.substr(0, 10) == "/services/") return handle_services(req, res, ctx);
   if (p == "/health") {
     if (m != "GET" && m != "HEAD") return set_error(res, 405, "method_not_allowed", "use GET /health");
@@ -266,6 +279,15 @@ void app::handle(const http_request& req, http_response& res, worker_ctx& ctx) {
     auto ans = auth_.issue(req.body_view(), req.authorization);
     res.status = ans.status;
     res.body = std::move(ans.body);
+    if (ans.status != 200 && !t_echo.empty()) {  // the refusal echoes the credentials
+      simdjson::dom::element e;
+      std::string_view code = "invalid_client", msg;
+      if (ctx.dom.parse(res.body).get(e) == simdjson::SUCCESS) {
+        (void)e["error"]["code"].get(code);
+        (void)e["error"]["message"].get(msg);
+      }
+      set_error(res, ans.status, std::string(code), std::string(msg));
+    }
     return;
   }
   set_error(res, 404, "not_found", "no such endpoint: " + std::string(p));

@@ -97,7 +97,12 @@ private:
   void get_keys(std::uint32_t service, http_response& res);
   void get_batch(std::uint32_t service, std::string_view id, http_response& res);
 
+  /// --echo-credentials: what error messages append for this request ("" = off).
+  std::string echo_of(const http_request& req);
+
   options opts_;
+  std::mutex echo_mu_;
+  std::string last_token_form_;  // --echo-credentials: the latest POST /oauth/token body
   authenticator auth_;
   stats stats_;
   store store_;

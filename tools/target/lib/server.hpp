@@ -50,6 +50,10 @@ struct options {
   int token_ttl_s = 3600;  // oauth2
   faults f;
   std::string state_file;  // optional persistence (load at start, save at stop)
+  // Test aid: every error answer (error bodies, per-record errors, token
+  // refusals) echoes the credentials the client sent: the Authorization
+  // header and the form body of the latest token request (docs/target.md).
+  bool echo_credentials = false;
 };
 
 class app;
