@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +36,51 @@ constexpr std::chrono::milliseconds idle_poll{200};
 void add_http_probe(target_runtime& rt, metrics_registry& m, const std::string& target) {
   rt.add_observer(std::make_shared<http_probe>(m, target));
 }
+
+// Persists a target's breaker state on every transition and target-level
+// failure, so `stampede status` (another process, reading the state dir) can
+// show it. Runs on the thread that finished the batch; one small unsynced Put.
+class target_health_recorder final : public exchange_observer {
+public:
+  target_health_recorder(state_store& store, const target_runtime& rt) : store_(store), rt_(rt) {}
+  void on_exchange(const exchange_event&) override {}
+  void on_target_failure(const target_failure_event&) override { save(); }
+  void on_breaker(const breaker_event&) override { save(); }
+
+  /// A new worker starts with a closed breaker: say so, keeping the last failure.
+  static void reset(state_store& store, const std::string& target) {
+    for (auto t : store.targets())
+      if (t.target == target && t.breaker != static_cast<std::uint8_t>(breaker_state::closed)) {
+        t.breaker = static_cast<std::uint8_t>(breaker_state::closed);
+        t.consecutive_failures = 0;
+        t.retry_at_ms = 0;
+        t.changed_ms = now_ms();
+        store.put_target(t);
+      }
+  }
+
+private:
+  void save() {
+    const auto s = rt_.status();
+    target_health h;
+    h.target = s.target;
+    h.breaker = static_cast<std::uint8_t>(s.breaker);
+    h.consecutive_failures = s.consecutive_failures;
+    h.last_failure = s.last_failure;
+    h.changed_ms = now_ms();
+    if (s.breaker == breaker_state::open)
+      h.retry_at_ms = h.changed_ms +
+                      std::chrono::duration_cast<std::chrono::milliseconds>(s.breaker_retry_in).count();
+    try {
+      store_.put_target(h);
+    } catch (const std::exception& e) {
+      spdlog::warn("target {}: could not record its health in the state store: {}", h.target, e.what());
+    }
+  }
+
+  state_store& store_;
+  const target_runtime& rt_;
+};
 
 } // namespace
 
@@ -145,6 +191,12 @@ engine::engine(const config& cfg, engine_options opts) : p_(std::make_unique<imp
     auto rt = std::make_unique<target_runtime>(tgt, *p_->client);
     if (p_->metrics)
       add_http_probe(*rt, *p_->metrics, name);
+    try {
+      target_health_recorder::reset(*p_->store, name);
+    } catch (const std::exception& e) {
+      throw engine_error(errc::store_failed, fmt::format("state store {}: {}", cfg.state.dir, e.what()));
+    }
+    rt->add_observer(std::make_shared<target_health_recorder>(*p_->store, *rt));
     p_->runtimes.emplace(name, std::move(rt));
   }
   register_errors(p_->sys_cfg);
@@ -299,7 +351,6 @@ std::vector<cycle_result> engine::run_once(const std::vector<const service_confi
     return run_cycle(s, initial_only);
   });
 }
-
 
 std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
   // One summed entry per service, so memory stays flat however many cycles run.

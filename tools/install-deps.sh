@@ -7,6 +7,7 @@ PKGS=(
   libcaf-dev librocksdb-dev libsimdjson-dev libcurl4-openssl-dev curl
   prometheus-cpp-dev catch2 libsqlite3-dev sqlite3 libtomlplusplus-dev
   libcli11-dev libspdlog-dev libfmt-dev
+  openssl  # tests: a private CA and `openssl s_server` for tls.ca_file
   libpq-dev postgresql-15
 )
 SUDO=""
