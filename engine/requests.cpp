@@ -1,5 +1,7 @@
 #include "engine/requests.hpp"
 
+#include "pipeline/schedule.hpp"
+
 #include "pipeline/json_writer.hpp"
 #include "pipeline/stamp.hpp"
 
@@ -522,6 +524,31 @@ submit_result submit_request(const std::string& state_dir, const config& cfg, re
       out.mine = std::move(a);
     else
       out.others.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<applied_request> resend_scheduler::tick(state_store& store, std::int64_t now_ms) {
+  std::vector<applied_request> out;
+  for (const auto& svc : cfg_.services) {
+    if (!svc.resend_when)
+      continue;
+    auto it = std::find_if(due_.begin(), due_.end(), [&](const auto& d) { return d.first == svc.id; });
+    const auto next = next_due(*svc.resend_when, now_ms, cfg_.source.utc_offset_minutes);
+    if (it == due_.end()) {
+      due_.emplace_back(svc.id, next);
+      continue;
+    }
+    if (it->second > now_ms)
+      continue;
+    it->second = next;
+    request r;
+    r.kind = request_kind::resend;
+    r.service = svc.id;
+    r.scope = resend_scope::error;
+    r.by = "resend_schedule";
+    r.created_ms = now_ms;
+    out.push_back(apply_request(store, r, now_ms));
   }
   return out;
 }

@@ -165,4 +165,23 @@ struct submit_result {
 /// store. Other store errors propagate; the file stays in the inbox.
 submit_result submit_request(const std::string& state_dir, const config& cfg, request r);
 
+/// Each service's `resend_schedule` (continuous mode): when it is due, every
+/// record of the service in Error is queued for resend at once, as
+/// `stampede resend --status error --by resend_schedule` would.
+/// Operation: the first `tick` only plans each service's next due time (a
+/// worker that starts does not resend at once); a later `tick` at or after it
+/// applies the resend and plans the next one. Services without a
+/// resend_schedule are ignored.
+/// Concurrency: one thread (the worker's run loop, before a cycle).
+class resend_scheduler {
+public:
+  explicit resend_scheduler(const config& cfg) : cfg_(cfg) {}
+  /// Applies the resends due at `now_ms`; throws store_error.
+  std::vector<applied_request> tick(state_store& store, std::int64_t now_ms);
+
+private:
+  const config& cfg_;
+  std::vector<std::pair<std::uint32_t, std::int64_t>> due_;  // service -> next due (unix ms)
+};
+
 } // namespace stampede

@@ -35,6 +35,7 @@ namespace fs = std::filesystem;
 using namespace storage_detail;
 
 constexpr std::string_view schema_key = "schema";
+constexpr std::string_view target_prefix = "target/";  // meta: + name -> target_health
 
 store_error status_error(const rocksdb::Status& s, const std::string& dir, const std::string& doing) {
   const std::string said = s.ToString();
@@ -358,6 +359,31 @@ public:
       out.push_back(*id);
     }
     if (!it->status().ok()) throw status_error(it->status(), dir_, "listing services");
+    return out;
+  }
+
+  void put_target(const target_health& t) override {
+    if (read_only_) throw store_error(store_errc::io_error, "state dir '" + dir_ + "' is open read-only");
+    std::string value;
+    value_codec::encode_target(value, t);
+    check_writable();
+    const auto s = db_->Put(rocksdb::WriteOptions(), meta_, std::string(target_prefix) + t.target, value);
+    if (!s.ok()) throw write_failed(status_error(s, dir_, "writing the health of target " + t.target));
+  }
+
+  std::vector<target_health> targets() override {
+    std::vector<target_health> out;
+    scan_prefix(meta_, std::string(target_prefix), "targets",
+                [&](std::string_view name, std::string_view value) {
+                  std::string why;
+                  auto t = value_codec::decode_target(value, &why);
+                  if (!t)
+                    throw store_error(store_errc::corruption,
+                                      "target health '" + value_codec::printable(name) + "' in state dir '" +
+                                          dir_ + "' is corrupt: " + why + ". " + start_over_hint);
+                  out.push_back(std::move(*t));
+                  return true;
+                });
     return out;
   }
 

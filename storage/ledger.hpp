@@ -4,7 +4,9 @@
 //   with one column family per concern:
 //     - "ledger":      key_codec(service u16, record key string) -> ledger_entry
 //     - "checkpoints": key_codec(service u16) -> service_state
-//     - "meta":        "schema" -> format version
+//     - "meta":        "schema" -> format version;
+//                      "target/" + name -> target_health (circuit breaker as
+//                      the worker last saw it, for `stampede status`)
 //     - "log_items":   key_codec(service, record key, u32 item no) -> log_item
 //                      (one per attempt kept by the retention policy)
 //     - "resend":      key_codec(service, record key) -> i64 due unix ms
@@ -113,6 +115,18 @@ struct replay_range {
   friend bool operator==(const replay_range&, const replay_range&) = default;
 };
 
+/// A target's health as the worker last saw it (written on every circuit
+/// breaker transition; `stampede status` shows it).
+struct target_health {
+  std::string target;                   // [targets.NAME]
+  std::uint8_t breaker = 0;             // 0 closed, 1 open, 2 half-open (pipeline breaker_state)
+  std::uint32_t consecutive_failures = 0;
+  std::string last_failure;             // the reason that opened it (redacted; "" = none)
+  std::int64_t changed_ms = 0;          // unix ms of the transition
+  std::int64_t retry_at_ms = 0;         // open: when one batch may probe the target again
+  friend bool operator==(const target_health&, const target_health&) = default;
+};
+
 /// Per-service progress; the checkpoint lives here.
 struct service_state {
   std::string checkpoint_stamp;     // keyset position: strictly after (stamp, recno)
@@ -205,6 +219,13 @@ public:
 
   /// Services that have a stored state, ascending.
   virtual std::vector<std::uint32_t> services() = 0;
+
+  /// Stores `t` under its target name (not synced: a lost write only loses
+  /// what `status` shows until the next transition).
+  virtual void put_target(const target_health& t) = 0;
+
+  /// Every stored target health, by name.
+  virtual std::vector<target_health> targets() = 0;
 };
 
 } // namespace stampede

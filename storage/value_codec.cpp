@@ -337,6 +337,29 @@ std::optional<service_event> decode_event(std::string_view in, std::string* why)
   return finish(r, std::move(e), why);
 }
 
+void encode_target(std::string& out, const target_health& t) {
+  out.push_back(static_cast<char>(value_format_version));
+  put_str(out, t.target);
+  out.push_back(static_cast<char>(t.breaker));
+  put_varint(out, t.consecutive_failures);
+  put_str(out, t.last_failure);
+  put_varint(out, zigzag(t.changed_ms));
+  put_varint(out, zigzag(t.retry_at_ms));
+}
+
+std::optional<target_health> decode_target(std::string_view in, std::string* why) {
+  if (!check_version(in, why, 2)) return std::nullopt;
+  reader r(in.substr(1));
+  target_health t;
+  t.target = r.str("target");
+  t.breaker = r.byte("breaker");
+  t.consecutive_failures = u32(r, "consecutive_failures");
+  t.last_failure = r.str("last_failure");
+  t.changed_ms = unzigzag(r.varint("changed_ms"));
+  t.retry_at_ms = unzigzag(r.varint("retry_at_ms"));
+  return finish(r, std::move(t), why);
+}
+
 std::string printable(std::string_view key) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

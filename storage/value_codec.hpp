@@ -25,6 +25,9 @@
 //       stamp, zigzag-varint recno, varint attempts, zigzag-varint
 //       prior_status, varint generation, str idempotency_key)
 //     service_event (v2 only): zigzag-varint time_ms, str by, str text
+//     target_health (v2 only): str target, u8 breaker, varint
+//       consecutive_failures, str last_failure, zigzag-varint changed_ms,
+//       zigzag-varint retry_at_ms
 //     str = varint length + bytes. Trailing bytes make a value corrupt.
 // Concurrency: pure functions.
 // Limitations: a new field means a new version byte; decoders accept only
@@ -55,6 +58,9 @@ std::optional<pending_batch> decode_batch(std::string_view in, std::string* why 
 
 void encode_event(std::string& out, const service_event& e);
 std::optional<service_event> decode_event(std::string_view in, std::string* why = nullptr);
+
+void encode_target(std::string& out, const target_health& t);
+std::optional<target_health> decode_target(std::string_view in, std::string* why = nullptr);
 
 /// Printable form of a possibly binary record key for error messages
 /// (non-printable bytes as \xHH, at most ~80 chars).

@@ -1,8 +1,11 @@
+#include "engine/log_view.hpp"
+#include "pipeline/exchange.hpp"
 #include "pipeline/json_writer.hpp"
 #include "pipeline/schedule.hpp"
 #include "storage/ledger.hpp"
 #include "tools/stampede/commands.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
@@ -22,6 +25,47 @@ std::string lag_text(double s) {
   if (s < 172800)
     return fmt::format("{:.1f}h", s / 3600);
   return fmt::format("{:.1f}d", s / 86400);
+}
+
+/// The health the worker recorded for each target the selected services use
+/// (a target never recorded is closed: it never failed).
+std::vector<target_health> used_targets(state_store* store, const std::vector<const service_config*>& svcs) {
+  std::vector<target_health> out;
+  std::vector<target_health> stored;
+  if (store)
+    stored = store->targets();
+  for (const auto* s : svcs) {
+    if (std::any_of(out.begin(), out.end(), [&](const auto& t) { return t.target == s->target; }))
+      continue;
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& t) { return t.target == s->target; });
+    if (it != stored.end()) {
+      out.push_back(*it);
+    } else {
+      target_health t;
+      t.target = s->target;
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+std::string breaker_name(std::uint8_t b) {
+  return std::string(to_string(static_cast<breaker_state>(b)));
+}
+
+std::string target_line(const target_health& t) {
+  std::string line = fmt::format("target {}: breaker {}", t.target, breaker_name(t.breaker));
+  if (t.changed_ms)
+    line += fmt::format(" since {}", iso_utc(t.changed_ms));
+  if (t.breaker == static_cast<std::uint8_t>(breaker_state::open)) {
+    line += fmt::format(" ({} target-level failures in a row", t.consecutive_failures);
+    if (t.retry_at_ms)
+      line += fmt::format("; one batch probes it after {}", iso_utc(t.retry_at_ms));
+    line += ")";
+  }
+  if (!t.last_failure.empty())
+    line += fmt::format("; last failure: {}", t.last_failure);
+  return line;
 }
 
 } // namespace
@@ -120,11 +164,33 @@ int cmd_status(const common_options& o, const status_options& so) {
                                st.counts[2], st.counts[3], lag_text(lag), describe(s->when));
     }
   }
+  std::vector<target_health> targets;
+  try {
+    targets = used_targets(store.get(), svcs);
+  } catch (const std::exception& e) {
+    std::cerr << "error: state store " << cfg->state.dir << ": " << e.what() << "\n";
+    return failed;
+  }
   if (so.json) {
+    w.end_array();
+    w.key("targets");
+    w.begin_array();
+    for (const auto& t : targets) {
+      w.begin_object();
+      w.key("name"); w.string(t.target);
+      w.key("breaker"); w.string(breaker_name(t.breaker));
+      w.key("consecutive_failures"); w.uinteger(t.consecutive_failures);
+      w.key("last_failure"); w.string(t.last_failure);
+      w.key("changed_ms"); w.integer(t.changed_ms);
+      w.key("retry_at_ms"); w.integer(t.retry_at_ms);
+      w.end_object();
+    }
     w.end_array();
     w.end_object();
     std::cout << out << "\n";
   } else {
+    for (const auto& t : targets)
+      std::cout << target_line(t) << "\n";
     for (const auto& f : failures)
       std::cout << f << "\n";
   }

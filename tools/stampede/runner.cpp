@@ -154,26 +154,10 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
   // Before every cycle: the inbox (resend / checkpoint / replay asked while
   // this worker runs), and each service's resend_schedule, due in continuous
   // mode: every record in Error is queued for resend at once.
-  auto resend_due = std::make_shared<std::map<std::uint32_t, std::int64_t>>();
-  eo.before_cycle = [&cfg, resend_due](state_store& s) {
-    const auto now = unix_now_ms();
-    for (const auto& svc : cfg.services) {
-      if (!svc.resend_when)
-        continue;
-      auto [it, fresh] = resend_due->try_emplace(
-        svc.id, next_due(*svc.resend_when, now, cfg.source.utc_offset_minutes));
-      if (fresh || it->second > now)
-        continue;
-      it->second = next_due(*svc.resend_when, now, cfg.source.utc_offset_minutes);
-      request r;
-      r.kind = request_kind::resend;
-      r.service = svc.id;
-      r.scope = resend_scope::error;
-      r.by = "resend_schedule";
-      r.created_ms = now;
-      auto a = apply_request(s, r, now);
-      spdlog::info("service {}: resend_schedule: {}", svc.id, a.summary);
-    }
+  auto resends = std::make_shared<resend_scheduler>(cfg);
+  eo.before_cycle = [&cfg, resends](state_store& s) {
+    for (const auto& a : resends->tick(s, unix_now_ms()))
+      spdlog::info("service {}: resend_schedule: {}", a.req.service, a.summary);
     apply_pending_requests(s, cfg.state.dir, cfg);
   };
   auto e = std::make_unique<engine>(cfg, std::move(eo));

@@ -96,6 +96,52 @@ TEST_CASE("a wrong static key fails the service with the cause, nothing is marke
   CHECK(state.find("right-key-123") == std::string::npos);
 }
 
+TEST_CASE("an open circuit breaker shows in status with its cause; a fixed target closes it") {
+  ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
+  world w(0.02, kOneService, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
+  edit_config(w.cfg, "[targets.portal.paths]", "breaker_failures = 1\n\n[targets.portal.paths]");
+  edit_config(w.cfg, "kind = \"none\"",
+              "kind = \"static\"\nheader = \"Authorization\"\nvalue = \"Bearer ${E2E_CLIENT_KEY}\"");
+  ::setenv("E2E_CLIENT_KEY", "wrong-key-456", 1);
+  // Before any run: the target was never seen failing.
+  {
+    simdjson::dom::parser parser;
+    auto text = status_json(w, 1);
+    simdjson::dom::element doc = parser.parse(text);
+    CHECK(std::string_view(doc["targets"].at(0)["name"]) == "portal");
+    CHECK(std::string_view(doc["targets"].at(0)["breaker"]) == "closed");
+  }
+  auto r = w.stampede("run --once --services 1");
+  INFO(r.out);
+  CHECK(r.rc == 1);
+  {
+    simdjson::dom::parser parser;
+    auto text = status_json(w, 1);
+    INFO(text);
+    simdjson::dom::element doc = parser.parse(text);
+    simdjson::dom::element t = doc["targets"].at(0);
+    CHECK(std::string_view(t["breaker"]) == "open");
+    CHECK(std::uint64_t(t["consecutive_failures"]) >= 1);
+    CHECK(std::string_view(t["last_failure"]).find("401") != std::string_view::npos);
+    CHECK(int64_t(t["retry_at_ms"]) > int64_t(t["changed_ms"]));
+    CHECK(text.find("wrong-key-456") == std::string::npos);
+  }
+  auto human = w.stampede_plain("status --services 1");
+  INFO(human.out);
+  CHECK(human.out.find("target portal: breaker open since") != std::string::npos);
+  CHECK(human.out.find("401") != std::string::npos);
+
+  // A new worker starts closed, the target answers: closed, the cause kept for the record.
+  ::setenv("E2E_CLIENT_KEY", "right-key-123", 1);
+  auto ok = w.stampede("run --once --services 1");
+  INFO(ok.out);
+  CHECK(ok.rc == 0);
+  simdjson::dom::parser parser;
+  auto text = status_json(w, 1);
+  simdjson::dom::element doc = parser.parse(text);
+  CHECK(std::string_view(doc["targets"].at(0)["breaker"]) == "closed");
+}
+
 TEST_CASE("validation errors beyond the lookback are resent from the queue, then Cancelled at "
           "max_attempts") {
   auto set = kOneService;

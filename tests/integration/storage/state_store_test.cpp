@@ -445,3 +445,27 @@ TEST_CASE("state store: a schema-1 store opens read-only, then upgrades on a rea
   ro->scan_resend(2, [&](std::string_view, std::int64_t) { return ++n, true; });
   REQUIRE(n == 1);
 }
+
+TEST_CASE("state store: target health is stored by name, replaced, seen by a read-only open",
+          "[state_store]") {
+  temp_dir tmp;
+  const std::string dir = tmp.sub("state");
+  auto store = state_store::open(dir);
+  REQUIRE(store->targets().empty());
+  target_health a{"portal", 1, 3, "credentials: HTTP 401", 1000, 31000};
+  target_health b{"crm", 0, 0, "", 2000, 0};
+  store->put_target(a);
+  store->put_target(b);
+  a.breaker = 2;
+  store->put_target(a);  // replaces, never duplicates
+  auto got = store->targets();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0] == b);  // by name
+  CHECK(got[1] == a);
+  // The schema key shares the meta family and is not a target.
+  store.reset();
+  auto reader = state_store::open(dir, true);
+  CHECK(reader->targets().size() == 2);
+  const auto err = expect_store_error([&] { reader->put_target(b); });
+  CHECK(err.code == store_errc::io_error);
+}

@@ -197,6 +197,8 @@ public:
     real_.scan(s, fn);
   }
   std::vector<std::uint32_t> services() override { return real_.services(); }
+  void put_target(const target_health& t) override { real_.put_target(t); }
+  std::vector<target_health> targets() override { return real_.targets(); }
 
 private:
   state_store& real_;
@@ -511,4 +513,38 @@ TEST_CASE("submit_request applies at once, or queues while the store is held", "
   bad.service = 21;
   CHECK_THROWS_AS(submit_request(t.state(), cfg, bad), request_error);
   CHECK(pending_request_files(t.state()).empty());
+}
+
+TEST_CASE("resend_schedule: the first tick plans, a due tick queues every Error record, then "
+          "plans the next", "[requests]") {
+  temp_dir d;
+  auto cfg = test_config();
+  auto& svc = cfg.services.at(0);  // 19
+  REQUIRE(svc.id == 19);
+  svc.resend_when = parse_schedule("every 1h");
+  auto st = state_store::open(d.state());
+  seed(*st);
+  resend_scheduler rs(cfg);
+  const std::int64_t hour = 3600 * 1000;
+  const std::int64_t t0 = 100 * hour + 10 * 60 * 1000;  // 10 minutes past an hour
+  CHECK(rs.tick(*st, t0).empty());                      // plans 101h
+  CHECK(queue_of(*st, 19).empty());
+  CHECK(rs.tick(*st, 101 * hour - 1).empty());          // not yet due
+  auto a = rs.tick(*st, 101 * hour);
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].req.service == 19);
+  CHECK(a[0].changed == 2);                             // the two Error records, not Cancelled
+  auto q = queue_of(*st, 19);
+  REQUIRE(q.size() == 2);
+  CHECK(q[0].first == "2");
+  CHECK(q[1].first == "3");
+  auto e2 = st->get(19, "2");
+  REQUIRE(e2);
+  CHECK(e2->status == record_status::pending);
+  CHECK(e2->attempts == 0);
+  CHECK(e2->changed_by == "resend_schedule");
+  CHECK(st->get(19, "4")->status == record_status::cancelled);
+  // Planned again for 102h: nothing more until then; service 20 has no schedule.
+  CHECK(rs.tick(*st, 101 * hour + 1000).empty());
+  CHECK(rs.tick(*st, 102 * hour).size() == 1);
 }

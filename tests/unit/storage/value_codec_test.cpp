@@ -240,3 +240,23 @@ TEST_CASE("value codec: log items, pending batches and events round trip, trunca
     REQUIRE_FALSE(vc::decode_event(ve + "x").has_value());
   }
 }
+
+TEST_CASE("value codec: target health round trips, truncated or extended values are corrupt",
+          "[value_codec]") {
+  std::mt19937_64 rng(83);
+  for (int i = 0; i < 300; ++i) {
+    target_health t;
+    t.target = random_bytes(rng, 12);
+    t.breaker = static_cast<std::uint8_t>(rng() % 3);
+    t.consecutive_failures = pick_int<std::uint32_t>(rng);
+    t.last_failure = random_bytes(rng, 120);
+    t.changed_ms = pick_int<std::int64_t>(rng);
+    t.retry_at_ms = pick_int<std::int64_t>(rng);
+    std::string v;
+    vc::encode_target(v, t);
+    REQUIRE(vc::decode_target(v) == t);
+    for (std::size_t cut = 0; cut < v.size(); ++cut)
+      REQUIRE_FALSE(vc::decode_target(std::string_view(v).substr(0, cut)).has_value());
+    REQUIRE_FALSE(vc::decode_target(v + "x").has_value());
+  }
+}
