@@ -9,6 +9,7 @@ PKGS=(
   libcli11-dev libspdlog-dev libfmt-dev
   openssl  # tests: a private CA and `openssl s_server` for tls.ca_file
   libpq-dev postgresql-15
+  clang libclang-rt-14-dev  # tools/test.sh fuzz stage: libFuzzer targets (tests/fuzz/)
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
