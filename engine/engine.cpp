@@ -135,7 +135,8 @@ struct engine::impl {
     try {
       auto st = store->load_state(svc.id);
       const bool failed = failed_cycle(r);
-      if (!failed && st.consecutive_failures == 0 && st.last_error.empty())
+      if (!failed && r.code != errc::waiting && st.consecutive_failures == 0 &&
+          st.last_error.empty())
         return;
       if (failed) {
         ++st.consecutive_failures;

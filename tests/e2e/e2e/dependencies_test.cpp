@@ -88,7 +88,7 @@ TEST_CASE("dependencies: a dependency failing at the target level holds its depe
   CHECK(r.rc == 1);
   CHECK(r.out.find("401") != std::string::npos);
   CHECK(r.out.find("service 2 'properties': not run: waits for service 1 'taxpayers', whose last "
-                   "cycle failed: target failed") != std::string::npos);
+                   "cycle failed: service 1: 1 batch(es) failed at the target: credentials") != std::string::npos);
   CHECK(r.out.find("service 3 '") != std::string::npos);
   CHECK(r.out.find("not run: waits for service 2 'properties', which did not run either: waits "
                    "for service 1 'taxpayers'") != std::string::npos);
