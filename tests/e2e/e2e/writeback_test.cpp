@@ -30,7 +30,8 @@ const std::map<std::string, std::string> kFast{{"page_size", "200"},
                                                 {"retry_backoff_max", "\"5ms\""}};
 
 const std::string kService1 =
-  "\nid = 1\nname = \"taxpayers\"\ntable = \"CONTRIBUINTES\"\ntarget = \"portal\"\n";
+  "\nid = 1\nname = \"taxpayers\"\ntable = \"CONTRIBUINTES\"\ntarget = \"portal\"\n"
+  "schedule = \"daily 20:00\"\n";
 
 void add_writeback(const fs::path& cfg) {
   edit_config(cfg, kService1,
