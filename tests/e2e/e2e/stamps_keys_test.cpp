@@ -32,9 +32,12 @@ struct stamp_world {
     return run(bin("tools/stampede/stampede") + " " + args + " -c " + cfg.string() +
                " --progress never");
   }
+  cmd_result plain(const std::string& args) {  // commands without --progress
+    return run(bin("tools/stampede/stampede") + " " + args + " -c " + cfg.string());
+  }
   /// `stampede log --json --status error`: one line per record in Error.
   std::vector<std::string> errors() {
-    auto r = stampede("log --json --service 1 --status error --limit 1000");
+    auto r = plain("log --json --service 1 --status error --limit 1000");
     INFO(r.out);
     REQUIRE(r.rc == 0);
     std::vector<std::string> out;
@@ -45,7 +48,7 @@ struct stamp_world {
     return out;
   }
   std::string checkpoint() {
-    auto r = stampede("status --json --services 1");
+    auto r = plain("status --json --services 1");
     REQUIRE(r.rc == 0);
     simdjson::dom::parser p;
     simdjson::dom::element doc = p.parse(r.out);
@@ -83,8 +86,8 @@ bool has(const std::vector<std::string>& lines, const std::string& a, const std:
 
 } // namespace
 
-TEST_CASE("a stamp written 2024-01-01T10:00:00Z style becomes the checkpoint and later cycles go on; "
-          "an unreadable stamp is a record error that never becomes the checkpoint") {
+TEST_CASE("stamps: an ISO stamp like 2024-01-01T10:00:00Z becomes the checkpoint and later cycles "
+          "go on and an unreadable stamp is a record error that never becomes the checkpoint") {
   stamp_world w("R_E_C_N_O_", 2);
   const std::string canon = "%Y-%m-%d %H:%M:%f", iso = "%Y-%m-%dT%H:%M:%SZ";
   sql_exec(w.db, "INSERT INTO T VALUES (1, '" + sql_now(w.db, canon, -30) + "', ' ', 'a', 'one');"
@@ -126,8 +129,8 @@ TEST_CASE("a stamp written 2024-01-01T10:00:00Z style becomes the checkpoint and
   CHECK(w.checkpoint() != "01/02/2024");
 }
 
-TEST_CASE("NULL and empty keys are record errors of their own, and a second NULL-recno row on a "
-          "page boundary is not skipped") {
+TEST_CASE("keys: NULL and empty keys are record errors of their own and a second NULL-recno row "
+          "on a page boundary is not skipped") {
   SECTION("NULL and empty keys") {
     stamp_world w("K", 2);
     const std::string s = sql_now(w.db, "%Y-%m-%d %H:%M:%f", -30);
