@@ -161,7 +161,9 @@ duration backoff(std::uint32_t attempt, duration base, duration max, std::mt1993
 
 duration retry_delay(std::uint32_t attempt, duration base, duration max,
                      std::optional<duration> retry_after, std::mt19937_64& rng) {
-  if (retry_after) return std::clamp(*retry_after, duration{0}, std::max(max, duration{0}));
+  // The server knows when it can take more: its Retry-After wins over our own
+  // backoff cap, up to retry_after_cap (a hostile value cannot park a batch).
+  if (retry_after) return std::clamp(*retry_after, duration{0}, std::max(max, retry_after_cap));
   return backoff(attempt, base, max, rng);
 }
 

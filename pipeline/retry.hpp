@@ -12,7 +12,8 @@
 //   final) of the same table for a batch endpoint.
 //   `backoff()` is capped exponential backoff with FULL jitter: a uniform
 //   draw in [0, min(max, base * 2^(attempt-1))]. `retry_delay()` prefers the
-//   server's Retry-After (capped at max) over the jittered backoff.
+//   server's Retry-After (up to 5 minutes, or `max` when larger) over the
+//   jittered backoff: a 429 storm is waited out, not spent in milliseconds.
 // Concurrency: stateless free functions; the caller owns the RNG.
 // Limitations: Retry-After is understood in seconds only (HTTP-date values
 //   are ignored by the HTTP client and fall back to jittered backoff).
@@ -99,7 +100,10 @@ retry_decision decide(int http_status, bool transport_error, bool timed_out);
 /// retry; values below 1 are treated as 1. Result in [0, min(max, base*2^(attempt-1))].
 duration backoff(std::uint32_t attempt, duration base, duration max, std::mt19937_64& rng);
 
-/// Retry-After (when present) capped at `max`, else backoff().
+/// The longest Retry-After honoured (when `max` is smaller).
+inline constexpr duration retry_after_cap{5 * 60 * 1000};
+
+/// Retry-After (when present) capped at max(`max`, retry_after_cap), else backoff().
 duration retry_delay(std::uint32_t attempt, duration base, duration max,
                      std::optional<duration> retry_after, std::mt19937_64& rng);
 

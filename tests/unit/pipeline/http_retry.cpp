@@ -56,10 +56,14 @@ TEST_CASE("backoff: degenerate inputs", "[retry]") {
   CHECK(backoff(3, duration{500}, duration{0}, rng).count() == 0);
 }
 
-TEST_CASE("retry_delay honours Retry-After capped at max", "[retry]") {
+TEST_CASE("retry_delay honours Retry-After over the backoff cap, up to 5 minutes", "[retry]") {
   std::mt19937_64 rng(7);
   CHECK(retry_delay(1, duration{100}, duration{10000}, duration{3000}, rng) == duration{3000});
-  CHECK(retry_delay(1, duration{100}, duration{2000}, duration{60000}, rng) == duration{2000});
+  // A 5 ms backoff cap does not cut a server's "Retry-After: 1" (the 429 storm).
+  CHECK(retry_delay(1, duration{1}, duration{5}, duration{1000}, rng) == duration{1000});
+  CHECK(retry_delay(1, duration{100}, duration{2000}, duration{60000}, rng) == duration{60000});
+  CHECK(retry_delay(1, duration{100}, duration{2000}, duration{3600000}, rng) == retry_after_cap);
+  CHECK(retry_delay(1, duration{100}, duration{600000}, duration{3600000}, rng) == duration{600000});
   CHECK(retry_delay(1, duration{100}, duration{2000}, duration{0}, rng) == duration{0});
   auto d = retry_delay(2, duration{100}, duration{2000}, std::nullopt, rng);
   CHECK(d.count() <= 200);
