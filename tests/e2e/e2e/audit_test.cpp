@@ -69,7 +69,7 @@ TEST_CASE("late commits within the lookback are caught by the next cycle: the au
 }
 
 TEST_CASE("late commits beyond the lookback are missed by the cycle, found by audit, queued by "
-          "audit --repair and delivered by the next run; hard deletes are reported", "[audit][late]") {
+          "audit --repair and delivered by the next run, hard deletes are reported", "[audit][late]") {
   auto cfg = kAuditCfg;
   cfg["lookback"] = "\"1ms\"";
   world w(0.05, cfg);

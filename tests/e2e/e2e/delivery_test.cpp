@@ -96,7 +96,7 @@ TEST_CASE("a wrong static key fails the service with the cause, nothing is marke
   CHECK(state.find("right-key-123") == std::string::npos);
 }
 
-TEST_CASE("an open circuit breaker shows in status with its cause; a fixed target closes it") {
+TEST_CASE("an open circuit breaker shows in status with its cause, a fixed target closes it") {
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   world w(0.02, kOneService, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
   edit_config(w.cfg, "[targets.portal.paths]", "breaker_failures = 1\n\n[targets.portal.paths]");

@@ -62,7 +62,7 @@ TEST_CASE("dependencies: run --once runs each service after the ones it is after
 }
 
 TEST_CASE("dependencies: a dependency failing at the target level holds its dependents back "
-          "and says why; fixed, everything is delivered") {
+          "and says why, fixed, everything is delivered") {
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   ::setenv("E2E_WRONG_KEY", "wrong-key-456", 1);
   world w(0.02, kFast, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});

@@ -78,7 +78,7 @@ void check_recovered(world& w) {
 constexpr int kTinyMb = 1;
 
 TEST_CASE("disk full: the state dir filling up mid-load fails the run with a clear error and "
-          "exit 1 within seconds, no hang, no abort; the next run with space recovers exactly",
+          "exit 1 within seconds, no hang, no abort, the next run with space recovers exactly",
           "[disk]") {
   world w(0.2, kDiskCfg);
   tmpfs_mount m(w.state, kTinyMb);
@@ -107,7 +107,7 @@ TEST_CASE("disk full: the state dir filling up mid-load fails the run with a cle
 }
 
 TEST_CASE("disk full: a continuous worker stops with exit 1 (no retry on a broken store, no "
-          "abort), SIGTERM at the latest; the next run with space recovers exactly", "[disk]") {
+          "abort), SIGTERM at the latest, the next run with space recovers exactly", "[disk]") {
   world w(0.2, kDiskCfg);
   tmpfs_mount m(w.state, kTinyMb);
   if (skip_unless_mounted(m))

@@ -101,7 +101,7 @@ std::uint64_t batches_needed(world& w) { return (live(w) + kBatch - 1) / kBatch;
 
 } // namespace
 
-TEST_CASE("faults: 20% 5xx answers are retried; nothing lost, requests per batch bounded",
+TEST_CASE("faults: 20% 5xx answers are retried, nothing lost, requests per batch bounded",
           "[faults]") {
   world w(kScale, fault_cfg(), {"--fail-rate", "0.2", "--seed", "11"});
   auto runs = runs_until_ok(w, "server error: POST " + w.target->url() + "/services/19/sync: HTTP 503");
@@ -152,7 +152,7 @@ TEST_CASE("faults: slow answers within request_timeout cost time, not repeats", 
 }
 
 TEST_CASE("faults: answers slower than request_timeout are repeated with the same keys, then "
-          "the service fails at the target level; the next run delivers without duplicates",
+          "the service fails at the target level, the next run delivers without duplicates",
           "[faults]") {
   world w(kScale, fault_cfg({{"request_timeout", "\"300ms\""}}), {"--latency-ms", "1000"});
   auto r = run_once(w, "timeouts");
@@ -193,7 +193,7 @@ TEST_CASE("faults: dropped connections and malformed answers are unknown outcome
   }
 }
 
-TEST_CASE("faults: records the target rejects are Error with its reason (exit 4); fixed and "
+TEST_CASE("faults: records the target rejects are Error with its reason (exit 4), fixed and "
           "resent, they are delivered", "[faults]") {
   world w(kScale, fault_cfg(), {"--validate", "amount:maxlen=5"});
   auto r = run_once(w, "rejects");
@@ -249,7 +249,7 @@ TEST_CASE("faults: the target down for a whole run fails it at the target level 
   CHECK(get_stats(w.target->url()).requests == batches_needed(w));
 }
 
-TEST_CASE("faults: the target down mid-load for several breaker cooldowns; the worker backs off, "
+TEST_CASE("faults: the target down mid-load for several breaker cooldowns, the worker backs off, "
           "keeps running, and finishes once it is back, nothing lost or repeated", "[faults]") {
   // Time scale: down 4 s with breaker_cooldown 500ms is 8 cooldowns, as 60 s
   // is 2 cooldowns of the default 30 s. The target keeps its records across

@@ -46,7 +46,7 @@ measured run_measured(world& w, const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("a 20 MB cell: beyond max_record_bytes a record error in `stampede log`; within it "
+TEST_CASE("a 20 MB cell: beyond max_record_bytes a record error in `stampede log`, within it "
           "delivered with memory proportional to its size") {
   world w(0.01, {{"lookback", "\"0s\""}, {"safety_delay", "\"0s\""}});
   auto base = run_measured(w, "run --once --services 1");

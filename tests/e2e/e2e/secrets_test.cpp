@@ -111,15 +111,16 @@ TEST_CASE("a target echoing the bare static key: it is in no output, log, view, 
            "--validate", "email:maxlen=22"});
   replace_in_file(w.cfg, "kind = \"none\"",
               "kind = \"static\"\nheader = \"Authorization\"\nvalue = \"Bearer ${E2E_CLIENT_KEY}\"");
+  // A target-level failure first: every answer a 503 whose body echoes the key.
+  http("POST", w.target->url() + "/faults", R"({"fail_rate":1.0,"validate":["email:maxlen=22"]})");
+  auto down = w.stampede("run --once --services 1 --log-format json");
+  INFO(down.out.substr(0, 3000));
+  CHECK(down.rc == 1);
+  http("POST", w.target->url() + "/faults", R"({"validate":["email:maxlen=22"]})");
   auto once = w.stampede("run --once --services 1 --log-format json");
   INFO(once.out.substr(0, 3000));
   CHECK(once.rc == 4);  // record errors, each one echoing the key
   CHECK(once.out.find("authorization=***") != std::string::npos);  // the echo was there
-  // A target-level failure echoes it too (503 bodies).
-  http("POST", w.target->url() + "/faults", R"({"fail_rate":1.0,"validate":["email:maxlen=22"]})");
-  auto down = w.stampede("run --once --services 1 --log-format json");
-  CHECK(down.rc == 1);
-  http("POST", w.target->url() + "/faults", R"({"validate":["email:maxlen=22"]})");
   ::setenv("STAMPEDE_METRICS_LISTEN", "127.0.0.1:0", 1);
   const std::string running = run_and_scrape(w, 1);
 

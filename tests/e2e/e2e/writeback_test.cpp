@@ -50,7 +50,7 @@ std::uint64_t unchanged_of(const std::string& out) {
 
 } // namespace
 
-TEST_CASE("write-back: the remote id lands in the row; the stamp-bumping trigger brings the rows "
+TEST_CASE("write-back: the remote id lands in the row, the stamp-bumping trigger brings the rows "
           "back once, unchanged, and nothing loops") {
   world w(0.02, kFast);
   sql_exec(w.db, "ALTER TABLE CONTRIBUINTES ADD COLUMN IDERP TEXT");

@@ -144,7 +144,7 @@ TEST_CASE("a sync batch answered beyond max_response_bytes fails at the target l
   client.stop();
 }
 
-TEST_CASE("tls.ca_file and tls.ca_dir trust a private CA; without them the TLS failure says why",
+TEST_CASE("tls.ca_file and tls.ca_dir trust a private CA, without them the TLS failure says why",
           "[integration][http][tls]") {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("stampede-tls-" + std::to_string(::getpid()));

@@ -96,7 +96,7 @@ TEST_CASE("services are separate key spaces, delete then create revives", "[targ
   CHECK(s.num("/services/2/live_keys") == 1);
 }
 
-TEST_CASE("GET /services/{id}/keys lists every record of that service by key, deleted ones too; "
+TEST_CASE("GET /services/{id}/keys lists every record of that service by key, deleted ones too, "
           "an update with the stored data counts as unchanged_updates",
           "[target]") {
   running t;

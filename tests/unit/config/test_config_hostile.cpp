@@ -221,7 +221,7 @@ TEST_CASE("max_record_bytes and max_response_bytes: defaults and ranges", "[conf
                "2147483648", "out of range");
 }
 
-TEST_CASE("tls.ca_file and tls.ca_dir must exist; check warns about credentials over plain http",
+TEST_CASE("tls.ca_file and tls.ca_dir must exist, check warns about credentials over plain http",
           "[config][tls]") {
   temp_dir dir;
   const std::string ca = dir.file("ca.pem");

@@ -80,7 +80,7 @@ struct fixture {
 
 } // namespace
 
-TEST_CASE("audit: a ledger in step with the source has no drift; rows after the checkpoint are "
+TEST_CASE("audit: a ledger in step with the source has no drift, rows after the checkpoint are "
           "not drift", "[audit]") {
   fixture f;
   f.deliver_first_eight();

@@ -165,7 +165,7 @@ TEST_CASE("write-back runs the batch in one transaction, retried with doubling p
   CHECK(outs[0].message == "write-back: 1 row changed (try 3)");
 }
 
-TEST_CASE("write-back: a row the database refuses fails alone, visibly; the others are written",
+TEST_CASE("write-back: a row the database refuses fails alone, visibly, the others are written",
           "[pipeline][writeback]") {
   auto svc = service_with("UPDATE t SET a = :id WHERE k = :key");
   auto sink = std::make_unique<fake_sink>();
