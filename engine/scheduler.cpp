@@ -88,8 +88,11 @@ void service_scheduler::start(std::int64_t now_ms, const std::vector<std::uint32
   for (std::size_t i = 0; i < services_.size(); ++i) {
     failures_[i] = i < failures.size() ? failures[i] : 0;
     due_[i] = next_due(services_[i]->when, now_ms, utc_offset_);
+    // A service whose last cycle failed (an initial load cut short by a
+    // target outage, say) tries again after its backoff, as completed() does,
+    // not at its next slot (hours away for "daily 08:00").
     if (failures_[i] > 0)
-      due_[i] = std::max(due_[i], now_ms + failure_backoff(services_[i]->when, failures_[i]).count());
+      due_[i] = now_ms + failure_backoff(services_[i]->when, failures_[i]).count();
   }
 }
 
