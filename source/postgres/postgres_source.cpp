@@ -1,0 +1,492 @@
+// The PostgreSQL source (see postgres_source.hpp).
+#include "source/postgres/postgres_source.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+namespace stampede {
+
+namespace {
+
+std::string quote(const std::string& id) { return "\"" + id + "\""; }
+
+void require_identifier(const std::string& name, std::string_view what) {
+  if (!is_safe_identifier(name))
+    throw source_error(source_errc::invalid_identifier,
+                       std::string(what) + " `" + name +
+                           "` is not a plain SQL identifier; use only letters, digits and _");
+}
+
+struct result_deleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_deleter>;
+
+// The session name of our own connections (left out of the open-transaction bound).
+constexpr const char* app_name = "stampede-source";
+
+enum class stamp_type { text, timestamp, timestamptz };
+
+class postgres_source final : public source {
+public:
+  explicit postgres_source(const source_config& cfg) : cfg_(cfg), where_(describe_dsn(cfg.dsn)) {
+    require_identifier(cfg.stamp_column, "source.stamp_column");
+    require_identifier(cfg.recno_column, "source.recno_column");
+    require_identifier(cfg.deleted_column, "source.deleted_column");
+    if (cfg.dsn.empty())
+      throw source_error(source_errc::open_failed, "source.dsn is empty; give a connection string");
+    connect();
+  }
+  ~postgres_source() override {
+    if (conn_) PQfinish(conn_);
+  }
+
+  stamp now() override {
+    auto r = query("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                   "'YYYY-MM-DD HH24:MI:SS.US')",
+                   {}, "reading the clock");
+    auto v = parse_stamp(PQgetvalue(r.get(), 0, 0));
+    if (!v) throw source_error(source_errc::query_failed, "the PostgreSQL clock is not a stamp");
+    return *v;
+  }
+
+  std::optional<stamp> oldest_open_transaction() override {
+    auto r = query("SELECT to_char(min(xact_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') "
+                   "FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                   "pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client "
+                   "backend' AND application_name <> '" + std::string(app_name) + "'",
+                   {}, "reading pg_stat_activity");
+    if (PQgetisnull(r.get(), 0, 0)) return std::nullopt;
+    return parse_stamp(PQgetvalue(r.get(), 0, 0));
+  }
+
+  keyset_pos start_at(const std::string& table, stamp from) override {
+    const table_shape& t = shape_of(table);
+    if (t.type != stamp_type::text)  // "done with every stamp before `from`"
+      return keyset_pos{stamp::from_unix_us(from.unix_us() - 1).text(), null_recno};
+    std::string lo;
+    for (const auto& l : t.layouts) {
+      std::string s = format_stamp(from, l);
+      if (lo.empty() || s < lo) lo = std::move(s);
+    }
+    return keyset_pos{std::move(lo), null_recno};  // rows at exactly `lo` are older
+  }
+
+  stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
+    require_identifier(table, "table");
+    std::vector<std::optional<std::string>> texts;
+    const std::string s = quote(cfg_.stamp_column);
+    auto cnt = query("SELECT count(*) FROM " + quote(table), {}, "counting rows of " + table);
+    const bool whole = std::stoull(PQgetvalue(cnt.get(), 0, 0)) <= 2 * n;
+    for (const char* dir : {"ASC", "DESC"}) {
+      if (whole && dir[0] == 'D') break;
+      auto r = query("SELECT " + s + "::text FROM " + quote(table) + " ORDER BY " + s + " " + dir +
+                         " LIMIT " + std::to_string(whole ? 2 * n : n),
+                     {}, "sampling the stamps of " + table);
+      for (int i = 0; i < PQntuples(r.get()); ++i)
+        texts.emplace_back(PQgetisnull(r.get(), i, 0)
+                               ? std::nullopt
+                               : std::optional<std::string>(PQgetvalue(r.get(), i, 0)));
+    }
+    return summarize_stamps(texts);
+  }
+
+  std::optional<table_info> describe(const std::string& table) override {
+    auto r = query("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND "
+                   "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                   {quote(table)}, "describing table " + table);
+    table_info info;
+    for (int i = 0; i < PQntuples(r.get()); ++i) info.columns.emplace_back(PQgetvalue(r.get(), i, 0));
+    if (info.columns.empty()) return std::nullopt;
+    auto ix = query("SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
+                    "a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass($1) AND a.attname = $2 "
+                    "LIMIT 1",
+                    {quote(table), cfg_.stamp_column}, "listing the indexes of " + table);
+    info.has_stamp_index = PQntuples(ix.get()) > 0;
+    return info;
+  }
+
+  void read_page(const page_query& q, row_page& out) override {
+    with_retry("reading rows of " + q.table, [&] { read_page_once(q, out); });
+  }
+
+  std::vector<std::string> read_by_keys(const page_query& q, const std::vector<std::string>& keys,
+                                        row_page& out) override {
+    std::vector<std::string> missing;
+    with_retry("reading rows of " + q.table + " by key", [&] {
+      missing.clear();
+      begin_snapshot();
+      const std::string sql = select_list(q) + " WHERE " + quote(q.key_column) + " = $1";
+      reset_page(q, out);
+      out.end = out.next = keyset_pos{};
+      out.last = true;
+      for (const auto& k : keys) {
+        auto r = exec(sql, {k});
+        if (!r) return;  // connection lost: retried
+        if (PQntuples(r.get()) == 0)
+          missing.push_back(k);
+        else
+          append_rows(r.get(), q, out, 1);
+      }
+      exec_simple("COMMIT");
+      vet(q, out);
+    });
+    return missing;
+  }
+
+  std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper) override {
+    const table_shape& t = shape_of(table);
+    std::string sql = "SELECT count(*) FROM " + quote(table);
+    std::vector<std::string> params;
+    if (upper) {
+      sql += " WHERE " + quote(cfg_.stamp_column) + " <= $1" + cast(t);
+      params.push_back(upper_text(t, *upper));
+    }
+    auto r = query(sql, params, "counting rows of " + table);
+    return std::stoull(PQgetvalue(r.get(), 0, 0));
+  }
+
+private:
+  struct table_shape {
+    stamp_type type = stamp_type::text;
+    std::vector<stamp_layout> layouts;  // text columns: layouts of the newest stamps
+  };
+
+  // Parameters stay untyped: PostgreSQL gives each the type of the column it
+  // is compared with, so the (stamp, recno) index is used for every type.
+  static std::string cast(const table_shape&) { return ""; }
+
+  std::string upper_text(const table_shape& t, stamp upper) const {
+    if (t.type != stamp_type::text) return upper.text();
+    std::string hi;
+    for (const auto& l : t.layouts) {
+      std::string s = format_stamp(upper, l);
+      if (s > hi) hi = std::move(s);
+    }
+    return hi;
+  }
+
+  const table_shape& shape_of(const std::string& table) {
+    auto it = shapes_.find(table);
+    if (it != shapes_.end()) return it->second;
+    require_identifier(table, "table");
+    table_shape t;
+    auto r = query("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE "
+                   "a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
+                   {quote(table), cfg_.stamp_column}, "reading the type of " + cfg_.stamp_column);
+    if (PQntuples(r.get()) == 0)
+      throw source_error(source_errc::no_such_column,
+                         "column " + cfg_.stamp_column + " of table " + table + " not found in " +
+                             where_);
+    const std::string type = PQgetvalue(r.get(), 0, 0);
+    if (type.rfind("timestamp with time zone", 0) == 0)
+      t.type = stamp_type::timestamptz;
+    else if (type.rfind("timestamp", 0) == 0)
+      t.type = stamp_type::timestamp;
+    if (t.type == stamp_type::text) {
+      const std::string s = quote(cfg_.stamp_column);
+      auto n = query("SELECT " + s + "::text FROM " + quote(table) + " WHERE " + s +
+                         " IS NOT NULL ORDER BY " + s + " DESC LIMIT 64",
+                     {}, "reading the newest stamps of " + table);
+      for (int i = 0; i < PQntuples(n.get()); ++i)
+        if (auto l = layout_of(PQgetvalue(n.get(), i, 0)))
+          if (std::find(t.layouts.begin(), t.layouts.end(), *l) == t.layouts.end())
+            t.layouts.push_back(std::move(*l));
+      if (t.layouts.empty()) t.layouts.emplace_back();
+    }
+    return shapes_.emplace(table, std::move(t)).first->second;
+  }
+
+  std::string select_list(const page_query& q) const {
+    require_identifier(q.table, "table");
+    require_identifier(q.key_column, "key column");
+    std::string sql = "SELECT " + quote(cfg_.stamp_column) + "::text, " + quote(cfg_.recno_column) +
+                      ", " + quote(cfg_.deleted_column) + "::text, " + quote(q.key_column) + "::text";
+    for (const auto& c : q.columns) {
+      require_identifier(c, "column");
+      sql += ", " + quote(c) + "::text";
+    }
+    return sql + " FROM " + quote(q.table);
+  }
+
+  void reset_page(const page_query& q, row_page& out) {
+    auto& cols = columns_[q.table];
+    if (!cols || *cols != q.columns) cols = std::make_shared<const std::vector<std::string>>(q.columns);
+    out.columns = cols;
+    out.arena.clear();
+    out.cells.clear();
+    out.rows.clear();
+  }
+
+  // One page in one snapshot; leaves `out` unchanged in meaning on a lost
+  // connection (with_retry reads it again from the start).
+  void read_page_once(const page_query& q, row_page& out) {
+    const table_shape& t = shape_of(q.table);
+    const std::string c = cast(t), s = quote(cfg_.stamp_column), r = quote(cfg_.recno_column);
+    const std::string base = select_list(q);
+    begin_snapshot();
+    reset_page(q, out);
+    out.last = false;
+    std::vector<std::string> p3;
+    if (q.upper) p3.push_back(upper_text(t, *q.upper));
+    std::size_t n = 0;
+    hit_upper_ = false;
+    if (!q.after.stamp.empty() && q.after.recno != null_recno) {
+      // The rest of the tie group: greater recnos, then the NULL ones (NULLS LAST).
+      std::vector<std::string> ps{q.after.stamp, std::to_string(q.after.recno)};
+      std::string sql = base + " WHERE " + s + " = $1" + c + " AND (" + r + " > $2 OR " + r +
+                        " IS NULL)";
+      if (q.upper) {
+        ps.push_back(p3[0]);
+        sql += " AND " + s + " <= $3" + c;
+      }
+      ps.push_back(std::to_string(q.limit));
+      sql += " ORDER BY " + r + " LIMIT $" + std::to_string(ps.size());
+      auto res = exec(sql, ps);
+      if (!res) return;
+      n = append_rows(res.get(), q, out, q.limit, q.upper);
+    }
+    if (n < q.limit && !hit_upper_) {
+      std::vector<std::string> ps;
+      std::string sql = base;
+      if (q.after.stamp.empty()) {
+        sql += " WHERE true";
+      } else {
+        ps.push_back(q.after.stamp);
+        sql += " WHERE " + s + " > $1" + c;
+      }
+      if (q.upper) {
+        ps.push_back(p3[0]);
+        sql += " AND " + s + " <= $" + std::to_string(ps.size()) + c;
+      }
+      ps.push_back(std::to_string(q.limit - n));
+      sql += " ORDER BY " + s + ", " + r + " LIMIT $" + std::to_string(ps.size());
+      auto res = exec(sql, ps);
+      if (!res) return;
+      n = append_rows(res.get(), q, out, q.limit - n, q.upper);
+    }
+    const bool full = n >= q.limit && !hit_upper_;
+    if (full && out.rows.back().recno == null_recno) {
+      // A position cannot split the NULL-recno rows of one stamp: read them all.
+      const std::string st = out.rows.back().stamp;
+      std::size_t keep = out.rows.size();
+      while (keep > 0 && out.rows[keep - 1].recno == null_recno && out.rows[keep - 1].stamp == st)
+        --keep;
+      out.rows.resize(keep);
+      out.cells.resize(keep * q.columns.size());
+      auto res = exec(base + " WHERE " + s + " = $1" + c + " AND " + r + " IS NULL", {st});
+      if (!res) return;
+      append_rows(res.get(), q, out, std::numeric_limits<std::size_t>::max());
+    }
+    exec_simple("COMMIT");
+    vet(q, out);
+    set_page_positions(out, q.after);
+    // After a NULL-recno row, the position means "done with that stamp".
+    out.last = !full;
+  }
+
+  // Appends up to `limit` rows of `res`; with `upper`, stops before the first
+  // row past it in time (text columns compare as text in SQL) and sets hit_upper_.
+  std::size_t append_rows(PGresult* res, const page_query& q, row_page& out, std::size_t limit,
+                          const std::optional<stamp>& upper = std::nullopt) {
+    const int rows = PQntuples(res);
+    const std::size_t ncols = q.columns.size();
+    std::size_t added = 0;
+    for (int i = 0; i < rows && added < limit; ++i) {
+      row_page::row_meta m;
+      m.stamp.assign(PQgetvalue(res, i, 0), std::size_t(PQgetlength(res, i, 0)));
+      if (upper) {
+        auto v = parse_stamp(m.stamp);
+        if (v && *v > *upper) {
+          hit_upper_ = true;
+          break;
+        }
+      }
+      m.recno = PQgetisnull(res, i, 1) ? null_recno : std::stoll(PQgetvalue(res, i, 1));
+      m.deleted = !PQgetisnull(res, i, 2) && PQgetvalue(res, i, 2)[0] == '*';
+      m.key_null = PQgetisnull(res, i, 3);
+      if (!m.key_null) m.key.assign(PQgetvalue(res, i, 3), std::size_t(PQgetlength(res, i, 3)));
+      out.rows.push_back(std::move(m));
+      for (std::size_t c = 0; c < ncols; ++c) {
+        row_page::cell cell;
+        const int col = int(c) + 4;
+        if (PQgetisnull(res, i, col)) {
+          cell.null = true;
+        } else {
+          cell.null = false;
+          cell.off = std::uint32_t(out.arena.size());
+          out.arena.append(PQgetvalue(res, i, col), std::size_t(PQgetlength(res, i, col)));
+          cell.len = std::uint32_t(out.arena.size() - cell.off);
+        }
+        out.cells.push_back(cell);
+      }
+      ++added;
+    }
+    return out.rows.size();
+  }
+
+  void vet(const page_query& q, row_page& out) {
+    std::size_t nth = 0;
+    for (std::size_t i = 0; i < out.rows.size(); ++i) {
+      auto& r = out.rows[i];
+      nth = (r.recno == null_recno)
+                ? ((i > 0 && out.rows[i - 1].recno == null_recno && out.rows[i - 1].stamp == r.stamp)
+                       ? nth + 1
+                       : 1)
+                : 0;
+      vet_row(r, q.key_column, cfg_.stamp_column, cfg_.recno_column, nth);
+    }
+  }
+
+  // ------------------------------------------------------------- connection
+
+  void connect() {
+    if (conn_) PQfinish(conn_);
+    conn_ = PQconnectdb(cfg_.dsn.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(conn_);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw source_error(source_errc::open_failed,
+                         "cannot connect to PostgreSQL (" + where_ + "): " + msg);
+    }
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    exec_simple(std::string("SET TimeZone = 'UTC'; SET application_name = '") + app_name +
+                "'; SET default_transaction_read_only = on; SET statement_timeout = '10min'");
+  }
+
+  bool lost() const { return !conn_ || PQstatus(conn_) != CONNECTION_OK; }
+
+  // Runs `op`; when the connection was lost, reconnects with backoff (0.2 s
+  // doubling, 5 tries) and runs it again from the start.
+  template <class F>
+  void with_retry(const std::string& doing, F&& op) {
+    auto delay = std::chrono::milliseconds(200);
+    for (int attempt = 0;; ++attempt) {
+      if (!lost()) {
+        op();
+        if (!lost()) return;
+      }
+      if (attempt >= 5)
+        throw source_error(source_errc::query_failed,
+                           doing + ": the connection to PostgreSQL (" + where_ +
+                               ") was lost and could not be reopened");
+      std::this_thread::sleep_for(delay);
+      delay *= 2;
+      try {
+        connect();
+      } catch (const source_error&) {
+        // retried
+      }
+    }
+  }
+
+  void begin_snapshot() { exec_simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+
+  // nullptr when the connection was lost (the caller returns; with_retry
+  // reconnects); throws on any other error.
+  result_ptr exec(const std::string& sql, const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    result_ptr r(PQexecParams(conn_, sql.c_str(), int(values.size()), nullptr, values.data(),
+                              nullptr, nullptr, 0));
+    const auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
+    if (lost()) return nullptr;
+    std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const char* code = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    source_errc c = source_errc::query_failed;
+    if (code && std::string_view(code) == "42P01") c = source_errc::no_such_table;
+    if (code && std::string_view(code) == "42703") c = source_errc::no_such_column;
+    throw source_error(c, msg + " (in " + where_ + ")");
+  }
+
+  void exec_simple(const std::string& sql) {
+    result_ptr r(PQexec(conn_, sql.c_str()));
+    const auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || lost()) return;
+    std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    throw source_error(source_errc::query_failed, msg + " (in " + where_ + ")");
+  }
+
+  // One statement outside a page, with retries.
+  result_ptr query(const std::string& sql, const std::vector<std::string>& params,
+                   const std::string& doing) {
+    result_ptr out;
+    with_retry(doing, [&] { out = exec(sql, params); });
+    return out;
+  }
+
+  source_config cfg_;
+  std::string where_;
+  PGconn* conn_ = nullptr;
+  std::unordered_map<std::string, table_shape> shapes_;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> columns_;
+  bool hit_upper_ = false;
+};
+
+} // namespace
+
+std::string describe_dsn(const std::string& dsn) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  if (!opts) {
+    if (err) PQfreemem(err);
+    return "PostgreSQL (unreadable dsn)";
+  }
+  std::string out;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    const std::string_view k = o->keyword;
+    if (!o->val || !*o->val) continue;
+    if (k == "host" || k == "hostaddr" || k == "port" || k == "dbname" || k == "user")
+      out += (out.empty() ? "" : " ") + std::string(k) + "=" + o->val;
+  }
+  PQconninfoFree(opts);
+  return "PostgreSQL " + (out.empty() ? std::string("(default connection)") : out);
+}
+
+source_kind_entry postgres_source_kind() {
+  source_kind_entry e;
+  e.kind = source_kind::postgres;
+  e.name = "postgres";
+  e.open = [](const source_config& cfg) -> std::unique_ptr<source> {
+    return std::make_unique<postgres_source>(cfg);
+  };
+  e.check_config = [](const config& cfg) {
+    std::vector<config_diagnostic> out;
+    const source_config& sc = cfg.source;
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(sc.dsn.c_str(), &err);
+    if (!opts) {
+      std::string msg = err ? err : "unreadable";
+      if (err) PQfreemem(err);
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      out.push_back({cfg.file, sc.line, sc.col, "source.dsn",
+                     "the PostgreSQL connection string cannot be read: " + msg,
+                     "write key=value pairs (host=db port=5432 dbname=erp user=stampede) or a "
+                     "postgresql:// URI; take the password from the environment"});
+    } else {
+      PQconninfoFree(opts);
+    }
+    return out;
+  };
+  e.describe = [](const source_config& cfg) { return describe_dsn(cfg.dsn); };
+  e.index_advice = [](const source_config& cfg, const std::string& table) {
+    return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + quote(table + "_stamp") + " ON " +
+           quote(table) + " (" + quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
+  };
+  return e;
+}
+
+} // namespace stampede

@@ -1,0 +1,35 @@
+// The PostgreSQL source kind (libpq): `[source] kind = "postgres"`, `dsn`.
+//
+// Operation: `postgres_source_kind()` is this module's registry entry (see
+//   source/source.hpp). The connection is opened from `source.dsn` (a libpq
+//   connection string or URI; its password comes from the environment through
+//   `${...}` in the config or PGPASSWORD, and is never printed: messages name
+//   host, port, database and user only). The session runs with TimeZone UTC
+//   and reads in READ ONLY transactions. Pages are keyset SELECTs on
+//   (stamp, recno) with bound parameters ($1 stamp, $2 recno, $3 upper, $4
+//   limit), the tie group at after.stamp then greater stamps, in one
+//   REPEATABLE READ snapshot; identifiers are double-quoted exactly as written
+//   (R_E_C_N_O_ stays upper case). Stamp columns may be timestamp,
+//   timestamptz (compared as values) or text (compared as text, like SQLite).
+//   `oldest_open_transaction()` reads pg_stat_activity: the start of the
+//   oldest transaction still open in this database, other than ours.
+//   A lost connection is reopened with backoff (0.2 s doubling, 5 tries) and
+//   the page read again from its start: a page is read whole or not at all.
+// Concurrency: one connection per source object; not thread-safe.
+// Limitations: pg_stat_activity shows other roles' xact_start only to
+//   superusers and members of pg_read_all_stats (`check` warns otherwise).
+#pragma once
+
+#include "source/source.hpp"
+
+#include <string>
+
+namespace stampede {
+
+/// This module's entry in source_kinds().
+source_kind_entry postgres_source_kind();
+
+/// "host=... port=... dbname=... user=..." of a DSN: for messages (no password).
+std::string describe_dsn(const std::string& dsn);
+
+} // namespace stampede
