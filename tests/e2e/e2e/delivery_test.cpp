@@ -8,15 +8,6 @@ using namespace e2e;
 
 namespace {
 
-/// Replaces the first occurrence of `from` in the config file (must exist).
-void edit_config(const fs::path& cfg, const std::string& from, const std::string& to) {
-  std::string text = read_file(cfg);
-  auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  text.replace(pos, from.size(), to);
-  std::ofstream(cfg) << text;
-}
-
 /// Records of `service` whose status is `status`, per `stampede log --json`.
 std::uint64_t logged(world& w, std::uint32_t service, const std::string& status) {
   auto r = w.stampede_plain("log --json --limit 1000000 --service " + std::to_string(service) +
@@ -65,7 +56,7 @@ TEST_CASE("a wrong static key fails the service with the cause, nothing is marke
           "fixed key delivers everything") {
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   world w(0.05, kOneService, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
-  edit_config(w.cfg, "kind = \"none\"",
+  replace_in_file(w.cfg, "kind = \"none\"",
               "kind = \"static\"\nheader = \"Authorization\"\nvalue = \"Bearer ${E2E_CLIENT_KEY}\"");
   ::setenv("E2E_CLIENT_KEY", "wrong-key-456", 1);
   auto r = w.stampede("run --once --services 1");
@@ -99,8 +90,8 @@ TEST_CASE("a wrong static key fails the service with the cause, nothing is marke
 TEST_CASE("an open circuit breaker shows in status with its cause, a fixed target closes it") {
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   world w(0.02, kOneService, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
-  edit_config(w.cfg, "[targets.portal.paths]", "breaker_failures = 1\n\n[targets.portal.paths]");
-  edit_config(w.cfg, "kind = \"none\"",
+  replace_in_file(w.cfg, "[targets.portal.paths]", "breaker_failures = 1\n\n[targets.portal.paths]");
+  replace_in_file(w.cfg, "kind = \"none\"",
               "kind = \"static\"\nheader = \"Authorization\"\nvalue = \"Bearer ${E2E_CLIENT_KEY}\"");
   ::setenv("E2E_CLIENT_KEY", "wrong-key-456", 1);
   // Before any run: the target was never seen failing.
@@ -148,7 +139,7 @@ TEST_CASE("validation errors beyond the lookback are resent from the queue, then
   set["lookback"] = "\"0s\"";
   set["max_attempts"] = "3";
   world w(0.05, set, {"--validate", "email:maxlen=22"});
-  edit_config(w.cfg, "max_attempts = 3", "max_attempts = 3\nresend_backoff = \"0s\"");
+  replace_in_file(w.cfg, "max_attempts = 3", "max_attempts = 3\nresend_backoff = \"0s\"");
   auto r1 = w.stampede("run --once --services 1");
   INFO(r1.out);
   CHECK(r1.rc == 4);  // completed, but records are in Error
@@ -209,7 +200,7 @@ TEST_CASE("an async batch slower than request_timeout keeps its records and remo
   auto set = kOneService;
   set["request_timeout"] = "\"300ms\"";
   world w(0.02, set, {"--batch-delay-ms", "1200"});
-  edit_config(w.cfg, "poll_interval = \"200ms\"", "poll_interval = \"100ms\"\npoll_timeout = \"20s\"");
+  replace_in_file(w.cfg, "poll_interval = \"200ms\"", "poll_interval = \"100ms\"\npoll_timeout = \"20s\"");
   auto r = w.stampede("run --once --services 1");
   INFO(r.out);
   CHECK(r.rc == 0);
@@ -232,7 +223,7 @@ TEST_CASE("known secrets never appear in any output, log or state file, in every
   set["lookback"] = "\"0s\"";
   world w(0.02, set,
           {"--auth", "oauth2", "--client-id", "portal-client", "--client-secret-env", "E2E_TARGET_SECRET"});
-  edit_config(w.cfg, "kind = \"none\"",
+  replace_in_file(w.cfg, "kind = \"none\"",
               "kind = \"oauth2\"\ntoken_url = \"" + w.target->url() +
                 "/oauth/token\"\nclient_id = \"portal-client\"\nclient_secret = \"${E2E_CLIENT_SECRET}\"");
   std::string all;

@@ -12,18 +12,9 @@ using namespace e2e;
 
 namespace {
 
-/// Replaces the first `from` in the config file (must be there).
-void edit_config(const fs::path& cfg, const std::string& from, const std::string& to) {
-  std::string text = read_file(cfg);
-  auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  text.replace(pos, from.size(), to);
-  std::ofstream(cfg) << text;
-}
-
 /// `after = [...]` for service `id` of the demo config.
 void set_after(const fs::path& cfg, int id, const std::string& list) {
-  edit_config(cfg, "\nid = " + std::to_string(id) + "\n",
+  replace_in_file(cfg, "\nid = " + std::to_string(id) + "\n",
               "\nid = " + std::to_string(id) + "\nafter = " + list + "\n");
 }
 
@@ -66,16 +57,16 @@ TEST_CASE("dependencies: a dependency failing at the target level holds its depe
   ::setenv("E2E_PORTAL_KEY", "right-key-123", 1);
   ::setenv("E2E_WRONG_KEY", "wrong-key-456", 1);
   world w(0.02, kFast, {"--auth", "static", "--static-key-env", "E2E_PORTAL_KEY"});
-  edit_config(w.cfg, "[targets.portal.auth]\nkind = \"none\"",
+  replace_in_file(w.cfg, "[targets.portal.auth]\nkind = \"none\"",
               "[targets.portal.auth]\nkind = \"static\"\nheader = \"Authorization\"\n"
               "value = \"Bearer ${E2E_PORTAL_KEY}\"");
   // A second target on the same server with the wrong key, for service 1 only.
-  edit_config(w.cfg, "[targets.portal]\n",
+  replace_in_file(w.cfg, "[targets.portal]\n",
               "[targets.wrong]\nbase_url = \"${STAMPEDE_TARGET_URL}\"\n"
               "retry_backoff_base = \"1ms\"\nretry_backoff_max = \"5ms\"\n"
               "[targets.wrong.auth]\nkind = \"static\"\nheader = \"Authorization\"\n"
               "value = \"Bearer ${E2E_WRONG_KEY}\"\n\n[targets.portal]\n");
-  edit_config(w.cfg, "\nid = 1\nname = \"taxpayers\"\ntable = \"CONTRIBUINTES\"\ntarget = \"portal\"",
+  replace_in_file(w.cfg, "\nid = 1\nname = \"taxpayers\"\ntable = \"CONTRIBUINTES\"\ntarget = \"portal\"",
               "\nid = 1\nname = \"taxpayers\"\ntable = \"CONTRIBUINTES\"\ntarget = \"wrong\"");
   set_after(w.cfg, 2, "[1]");  // properties after taxpayers
   set_after(w.cfg, 3, "[2]");  // and service 3 after properties: held through 2
@@ -110,7 +101,7 @@ TEST_CASE("dependencies: a dependency failing at the target level holds its depe
   CHECK(status.out.find("service 3 ") != std::string::npos);
 
   // The key fixed: 1 runs first, then 2, then 3; nothing is held any more.
-  edit_config(w.cfg, "target = \"wrong\"", "target = \"portal\"");
+  replace_in_file(w.cfg, "target = \"wrong\"", "target = \"portal\"");
   auto ok = w.stampede("run --once --services 1,2,3,4 --log-format human");
   INFO(ok.out);
   CHECK(ok.rc == 0);

@@ -14,15 +14,6 @@ using namespace e2e;
 
 namespace {
 
-/// Replaces the first `from` in the config file (must be there).
-void edit_config(const fs::path& cfg, const std::string& from, const std::string& to) {
-  std::string text = read_file(cfg);
-  auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  text.replace(pos, from.size(), to);
-  std::ofstream(cfg) << text;
-}
-
 const std::map<std::string, std::string> kFast{{"page_size", "200"},
                                                 {"batch_records", "100"},
                                                 {"safety_delay", "\"100ms\""},
@@ -34,7 +25,7 @@ const std::string kService1 =
   "schedule = \"daily 20:00\"\n";
 
 void add_writeback(const fs::path& cfg) {
-  edit_config(cfg, kService1,
+  replace_in_file(cfg, kService1,
               kService1 + "\n[services.writeback]\n"
                           "sql = \"UPDATE CONTRIBUINTES SET IDERP = :id WHERE R_E_C_N_O_ = :key\"\n");
 }
@@ -153,7 +144,7 @@ TEST_CASE("write-back: a statement the database refuses is retried, visible in l
 
 TEST_CASE("write-back: check prepares the statement and rejects a bad one or a typo with exit 2") {
   world w(0.01, kFast);
-  edit_config(w.cfg, kService1,
+  replace_in_file(w.cfg, kService1,
               kService1 + "\n[services.writeback]\n"
                           "sql = \"UPDATE CONTRIBUINTES SET NO_SUCH_COLUMN = :id WHERE R_E_C_N_O_ = :key\"\n");
   auto r = w.stampede_plain("check");
@@ -161,7 +152,7 @@ TEST_CASE("write-back: check prepares the statement and rejects a bad one or a t
   CHECK(r.rc == 2);
   CHECK(r.out.find("services[0].writeback.sql") != std::string::npos);
   CHECK(r.out.find("no such column: NO_SUCH_COLUMN") != std::string::npos);
-  edit_config(w.cfg, "NO_SUCH_COLUMN = :id WHERE R_E_C_N_O_ = :key",
+  replace_in_file(w.cfg, "NO_SUCH_COLUMN = :id WHERE R_E_C_N_O_ = :key",
               "CT_NOME = :id WHERE R_E_C_N_O_ = :kye");
   r = w.stampede_plain("check");
   INFO(r.out);
