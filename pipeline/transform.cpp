@@ -458,7 +458,9 @@ transformer::transformer(const service_config& svc, const target_config& tgt,
   tail_ = std::move(lit);
 
   fixed_bound_ = tail_.size() + 1;  // + the deleted-flag byte hashed after the data
+  col_uses_.assign(columns_.size(), 0);
   for (step& s : steps_) {
+    ++col_uses_[s.col];
     fixed_bound_ += s.literal.size() + kCellSlack;
     s.lit_off = static_cast<std::uint32_t>(literal_pool_.size());
     s.lit_len = static_cast<std::uint32_t>(s.literal.size());
@@ -539,7 +541,7 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
 
     const row_page::cell* cells = page.cells.data() + r * ncol;
     std::size_t bound = fixed_bound_;
-    for (std::size_t c = 0; c < ncol; ++c) bound += json_escape_bound(cells[c].len);
+    for (std::size_t c = 0; c < ncol; ++c) bound += col_uses_[c] * json_escape_bound(cells[c].len);
     if (scratch_size < bound) {
       scratch_size = std::max(bound, scratch_size * 2);
       scratch.reset(new char[scratch_size]);

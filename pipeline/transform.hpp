@@ -88,6 +88,7 @@ private:
   std::string tail_;                   // literal after the last cell ("}" at least)
   std::string literal_pool_;           // every step's fragment, back to back, + 16 bytes padding
   std::size_t fixed_bound_ = 0;        // render bound without the cells' 6x bytes
+  std::vector<std::uint32_t> col_uses_; // fields rendering each column (a column may feed several)
   std::string tz_suffix_;
   std::uint32_t batch_records_ = 1;
   std::uint64_t batch_bytes_ = 1;

@@ -182,6 +182,22 @@ TEST_CASE("transformer: columns are distinct, in first-use order, constants excl
   CHECK(out[0]->data(out[0]->records[0]) == R"({"a":{"b":"b","c":"c"},"k":"x","z":"z","copy":"z"})");
 }
 
+TEST_CASE("transformer: one column read by several fields, every byte escaped, fits the render buffer",
+          "[transform]") {
+  // Regression (found by the transform fuzzer): the render bound counted each
+  // column's 6x escape room once, though every field reading it writes it again;
+  // under ASan this overflowed the heap buffer before the fix.
+  transformer tr(svc_with({fcol("a", "C"), fcol("b", "C"), fcol("c", "C"), fcol("d", "C")}), tgt_with(),
+                 src_at());
+  const std::string ctl(3000, '\x06');  // each byte becomes \u0006 (6 bytes)
+  auto out = tr.run(make_page(7, tr.columns(), {{"1", {ctl}}}));
+  REQUIRE(out[0]->records.size() == 1);
+  std::string esc;
+  for (int i = 0; i < 3000; ++i) esc += "\\u0006";
+  CHECK(out[0]->data(out[0]->records[0]) ==
+        "{\"a\":\"" + esc + "\",\"b\":\"" + esc + "\",\"c\":\"" + esc + "\",\"d\":\"" + esc + "\"}");
+}
+
 TEST_CASE("transformer: page must match service and columns", "[transform]") {
   transformer tr(svc_with({fcol("a", "A1")}), tgt_with(), src_at());
   CHECK_THROWS_AS(tr.run(make_page(8, {"A1"}, {})), std::invalid_argument);
