@@ -354,12 +354,20 @@ std::vector<cycle_result> engine::run_once(const std::vector<const service_confi
 }
 
 std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
-  // One summed entry per service, so memory stays flat however many cycles run.
+  // One summed entry per service, so memory stays flat however many cycles
+  // run. Counts add up; the outcome is the last cycle's: an outage the worker
+  // rode out (logged when it happened) does not fail the exit at SIGTERM.
   std::vector<cycle_result> sums;
   auto add = [&](const cycle_result& r) {
     for (auto& x : sums)
       if (x.service == r.service) {
         accumulate(x, r);
+        if (r.ok) {
+          x.ok = true;
+          x.code = errc::none;
+          x.error.clear();
+          x.left = {};
+        }
         return;
       }
     sums.push_back(r);

@@ -19,7 +19,10 @@
 //     - run_continuous(svcs): initial loads first in dependency order (held
 //       back the same way), then each service when `service_scheduler` says
 //       so (schedules, failure backoff, dependencies), until stop(); returns
-//       one summed result per service (flat memory);
+//       one summed result per service (flat memory) whose ok/code/error are
+//       those of the service's last cycle: a worker whose target came back
+//       and whose later cycles succeeded ends ok (the failures were logged
+//       as they happened);
 //     - stop(): async-signal-safe; the current cycle drains, bounded by
 //       engine.drain_timeout from the stop (actors/stop.hpp), and so is the
 //       HTTP client's drain at destruction;
