@@ -412,7 +412,25 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
       p_->next_due[sched.service(i).id] = sched.due_at(i);
   };
   publish();
+  std::string between_error;
   while (!stopping()) {
+    if (p_->opts.between_cycles) {
+      std::vector<std::uint32_t> woken;
+      try {
+        woken = p_->opts.between_cycles(*p_->store);
+      } catch (const std::exception& e) {
+        if (between_error != e.what())  // once per distinct cause, not every 200 ms
+          spdlog::warn("applying requests between cycles: {}", e.what());
+        between_error = e.what();
+      }
+      const auto t = now_ms();
+      for (auto id : woken)
+        for (std::size_t i = 0; i < sched.size(); ++i)
+          if (sched.service(i).id == id)
+            sched.wake(i, t);
+      if (!woken.empty())
+        publish();
+    }
     const auto now = now_ms();
     for (auto i : sched.newly_held(now)) {
       const auto& dep = sched.service(*sched.held_by(i));

@@ -68,6 +68,14 @@ struct engine_options {
   /// holds any service state: applies resend / checkpoint / replay requests
   /// (engine/requests.hpp apply_pending_requests).
   std::function<void(state_store&)> before_cycle;
+  /// Continuous mode only: runs between cycles (after each cycle and at most
+  /// every 200 ms while idle), on the running thread, no cycle running.
+  /// Applies what arrived meanwhile (requests, resend_schedule as it falls
+  /// due) and returns the services that now have work to send: they run now
+  /// rather than at their next slot (service_scheduler::wake). A throw is
+  /// logged and the loop goes on (the next cycle's before_cycle reports a
+  /// store that stays broken).
+  std::function<std::vector<std::uint32_t>(state_store&)> between_cycles;
 };
 
 struct engine_observer {

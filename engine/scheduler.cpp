@@ -134,4 +134,10 @@ void service_scheduler::completed(std::size_t i, const cycle_result& r, std::int
     due_[i] = now_ms + always_idle.count();
 }
 
+void service_scheduler::wake(std::size_t i, std::int64_t now_ms) {
+  if (failures_.at(i) > 0)
+    return;
+  due_.at(i) = std::min(due_.at(i), now_ms);
+}
+
 } // namespace stampede

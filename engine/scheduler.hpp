@@ -21,7 +21,9 @@
 //   `held_by(i)` names that dependency, `due` skips it, and
 //   `newly_held(now)` returns each held service once when it falls due (the
 //   engine logs why and records it for `status`). When the dependency
-//   succeeds the dependent, overdue by then, runs next.
+//   succeeds the dependent, overdue by then, runs next. `wake(i)` makes a
+//   service with new work (a resend, a replay) due now instead of at its
+//   next slot.
 // Concurrency: none (the engine's run loop owns it).
 // Limitations: times are unix ms (wall clock); a clock jump moves due times.
 #pragma once
@@ -69,6 +71,12 @@ public:
 
   /// A cycle of service `i` ended at `now_ms` with `r`.
   void completed(std::size_t i, const cycle_result& r, std::int64_t now_ms);
+
+  /// Service `i` has work now (records queued for resend, a replay): it is
+  /// due at `now_ms` unless due earlier. A service backing off after failed
+  /// cycles keeps its backoff (its retry sends the work). Its schedule
+  /// resumes after that cycle (`completed`).
+  void wake(std::size_t i, std::int64_t now_ms);
 
   std::int64_t due_at(std::size_t i) const { return due_.at(i); }
   std::uint32_t failures(std::size_t i) const { return failures_.at(i); }

@@ -151,15 +151,27 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
   set_log_level(cfg.engine.log_level);
   engine_options eo;
   eo.stop = &g_stop;
-  // Before every cycle: the inbox (resend / checkpoint / replay asked while
-  // this worker runs), and each service's resend_schedule, due in continuous
-  // mode: every record in Error is queued for resend at once.
+  // Before every cycle, and in continuous mode also between cycles: the inbox
+  // (resend / checkpoint / replay asked while this worker runs), and each
+  // service's resend_schedule as it falls due (every record in Error is
+  // queued for resend at once). Between cycles, a service that got work (a
+  // resend or replay that queued records) runs now, not at its next slot.
   auto resends = std::make_shared<resend_scheduler>(cfg);
-  eo.before_cycle = [&cfg, resends](state_store& s) {
-    for (const auto& a : resends->tick(s, unix_now_ms()))
+  auto apply = [&cfg, resends](state_store& s) {
+    std::vector<std::uint32_t> woken;
+    for (const auto& a : resends->tick(s, unix_now_ms())) {
       spdlog::info("service {}: resend_schedule: {}", a.req.service, a.summary);
-    apply_pending_requests(s, cfg.state.dir, cfg);
+      if (a.changed > 0)
+        woken.push_back(a.req.service);
+    }
+    for (const auto& a : apply_pending_requests(s, cfg.state.dir, cfg))
+      if (!a.rejected && (a.req.kind == request_kind::replay ||
+                          (a.req.kind == request_kind::resend && a.changed > 0)))
+        woken.push_back(a.req.service);
+    return woken;
   };
+  eo.before_cycle = [apply](state_store& s) { apply(s); };
+  eo.between_cycles = apply;
   auto e = std::make_unique<engine>(cfg, std::move(eo));
   if (auto url = e->metrics_url(); !url.empty())
     std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);

@@ -403,3 +403,50 @@ TEST_CASE("a manual resend and a replay are delivered by the next run --once") {
         std::string_view(b["services"].at(0)["checkpoint"]["stamp"]));
   CHECK(simdjson::dom::array(a["services"].at(0)["replays"]).size() == 0);
 }
+
+TEST_CASE("continuous: resend_schedule sends every Error record as it falls due, between the "
+          "service's daily slots, and a manual resend to the running worker goes out at once") {
+  // max_attempts = 0 and no lookback: only the resend_schedule can bring the
+  // rejected companies back; service 1 runs "daily 20:00", so without waking
+  // it the resends would wait for that slot.
+  world w(0.2, {{"max_attempts", "0"}, {"lookback", "\"0s\""}}, kRejectCompanies);
+  replace_in_file(w.cfg, "name = \"taxpayers\"", "name = \"taxpayers\"\nresend_schedule = \"every 2s\"");
+  const auto taxpayers = static_cast<std::uint64_t>(w.live_rows("CONTRIBUINTES"));
+  const auto rejected = static_cast<std::uint64_t>(companies(w));
+  REQUIRE(rejected > 0);
+  auto log = w.tmp.path / "worker.log";
+  auto c = w.stampede_child({"run", "--services", "1"}, log);
+  auto wait_for = [&](auto&& done, int seconds) {
+    for (int i = 0; i < seconds * 10 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return done();
+  };
+  INFO(c->output());
+  REQUIRE(wait_for([&] { return count_of(w, 1, "error") == rejected; }, 60));
+  // The schedule fires while the rule still rejects them: they stay in Error.
+  REQUIRE(wait_for([&] { return c->output().find("resend_schedule:") != std::string::npos; }, 20));
+  CHECK(get_stats(w.target->url()).services[1].live_keys == taxpayers - rejected);
+
+  // The platform fixes its rule: the next scheduled resend delivers them all.
+  http("POST", w.target->url() + "/faults", "{}");
+  CHECK(wait_for([&] { return get_stats(w.target->url()).services[1].live_keys == taxpayers; }, 30));
+  CHECK(wait_for([&] { return count_of(w, 1, "error") == 0; }, 10));
+  CHECK(log_json(w, "--service 1 --status success --limit 0").size() == taxpayers);
+
+  // A manual resend of one delivered record: the worker wakes the service.
+  const auto one = log_json(w, "--service 1 --status success --limit 1");
+  REQUIRE(one.size() == 1);
+  const auto before = get_stats(w.target->url()).services[1];
+  auto q = w.stampede_plain("resend --service 1 --key " + one[0].key + " --by ana");
+  INFO(q.out);
+  REQUIRE(q.rc == 0);
+  CHECK(wait_for([&] {
+    const auto s = get_stats(w.target->url()).services[1];
+    return s.updates + s.unchanged_updates > before.updates + before.unchanged_updates;
+  }, 15));
+  CHECK(get_stats(w.target->url()).services[1].duplicates == 0);
+
+  c->signal(SIGTERM);
+  REQUIRE(c->wait(std::chrono::seconds(40)));
+  CHECK(c->rc() == 0);
+}

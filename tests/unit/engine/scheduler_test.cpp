@@ -182,3 +182,28 @@ TEST_CASE("reasons stay bounded over a long run and top_reasons orders by count"
   CHECK(top[1].second == 11);
   CHECK(top[2].first == "reason 0");  // ties: by text
 }
+
+TEST_CASE("wake: a service with new work is due now, not at its next slot; a failing one keeps "
+          "its backoff; its schedule resumes after the cycle",
+          "[engine][scheduler]") {
+  auto a = svc(1, "daily 20:00");
+  auto b = svc(2, "every 15m");
+  service_scheduler s({&a, &b}, 0);
+  const std::int64_t t0 = 1'700'000'100'000;
+  s.start(t0);
+  CHECK_FALSE(s.due(t0 + 10).has_value());
+  s.wake(0, t0 + 10);
+  CHECK(s.due_at(0) == t0 + 10);
+  CHECK(s.due(t0 + 10) == std::optional<std::size_t>(0));
+  s.completed(0, ok_result(1, 5), t0 + 20);
+  CHECK(s.due_at(0) == next_due(a.when, t0 + 20, 0));  // back on its daily slot
+
+  s.wake(0, next_due(a.when, t0 + 20, 0) + 1000);  // later than its slot: the slot stays
+  CHECK(s.due_at(0) == next_due(a.when, t0 + 20, 0));
+
+  s.completed(1, failed_result(2), t0 + 30);
+  const auto backoff_until = s.due_at(1);
+  CHECK(backoff_until == t0 + 30 + 1000);
+  s.wake(1, t0 + 40);
+  CHECK(s.due_at(1) == backoff_until);  // the retry after its backoff sends the work
+}
