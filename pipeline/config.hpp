@@ -50,7 +50,7 @@ enum class source_kind { sqlite, postgres };
 struct source_config {
   source_kind kind = source_kind::sqlite;
   std::string path;                 // sqlite: database file (must exist)
-  std::string dsn;                  // postgres: connection string (later issue)
+  std::string dsn;                  // postgres: libpq connection string or URI
   std::string stamp_column = "S_T_A_M_P_";
   std::string recno_column = "R_E_C_N_O_";
   std::string deleted_column = "D_E_L_E_T_";

@@ -164,15 +164,15 @@ struct checker {
     try {
       src = source::open(sc);
     } catch (const source_error& e) {
-      rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(),
-                                "check that the file is a readable SQLite database"));
+      rep.errors.push_back(diag(sc.line, sc.col, std::string(kind->location_key), e.what(),
+                                std::string(kind->open_hint)));
       return;
     }
     try {
       rep.info.push_back("source: " + kind->describe(sc) + ", clock " + src->now().text() +
                          " UTC");
     } catch (const source_error& e) {
-      rep.errors.push_back(diag(sc.line, sc.col, "source.path", e.what(), ""));
+      rep.errors.push_back(diag(sc.line, sc.col, std::string(kind->location_key), e.what(), ""));
       return;
     }
     if (only) {

@@ -3,6 +3,7 @@
 // (source/sqlite/, ...).
 #include "source/source.hpp"
 
+#include "source/postgres/postgres_source.hpp"
 #include "source/sqlite/sqlite_source.hpp"
 
 #include <algorithm>
@@ -22,17 +23,13 @@ std::string_view to_string(source_errc c) {
 }
 
 const std::vector<source_kind_entry>& source_kinds() {
-  static const std::vector<source_kind_entry> kinds{sqlite_source_kind()};
+  static const std::vector<source_kind_entry> kinds{sqlite_source_kind(), postgres_source_kind()};
   return kinds;
 }
 
 const source_kind_entry& source_kind_of(source_kind k) {
   for (const auto& e : source_kinds())
     if (e.kind == k) return e;
-  if (k == source_kind::postgres)
-    throw source_error(source_errc::open_failed,
-                       "the PostgreSQL source arrives in a later issue; use source.kind = "
-                       "\"sqlite\" for now");
   throw source_error(source_errc::open_failed, "unknown source kind");
 }
 

@@ -154,6 +154,20 @@ inline bool is_safe_identifier(std::string_view name) {
   return true;
 }
 
+/// `id` in double quotes, exactly as written (PostgreSQL then keeps its case;
+/// SQLite compares it case-insensitively). Only for names that passed
+/// require_identifier.
+inline std::string quote_identifier(const std::string& id) { return "\"" + id + "\""; }
+
+/// Throws source_error(invalid_identifier) naming `what` (e.g. "table") when
+/// `name` is not is_safe_identifier.
+inline void require_identifier(const std::string& name, std::string_view what) {
+  if (!is_safe_identifier(name))
+    throw source_error(source_errc::invalid_identifier,
+                       std::string(what) + " `" + name +
+                           "` is not a plain SQL identifier; use only letters, digits and _");
+}
+
 /// One source kind (a module under source/): how to open it and what `check`
 /// says about it in its own dialect.
 struct source_kind_entry {
@@ -168,6 +182,10 @@ struct source_kind_entry {
   std::string (*describe)(const source_config& cfg);
   /// The statement that creates the (stamp, recno) index `check` advises.
   std::string (*index_advice)(const source_config& cfg, const std::string& table);
+  /// The `[source]` key that says where the database is ("source.path",
+  /// "source.dsn"), and what to check when it cannot be opened: for check's errors.
+  std::string_view location_key;
+  std::string_view open_hint;
 };
 
 /// Every kind this build knows, in `[source] kind` order.

@@ -1,10 +1,13 @@
 // The PostgreSQL source (see postgres_source.hpp).
 #include "source/postgres/postgres_source.hpp"
 
+#include "pipeline/redact.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <thread>
@@ -14,14 +17,7 @@ namespace stampede {
 
 namespace {
 
-std::string quote(const std::string& id) { return "\"" + id + "\""; }
-
-void require_identifier(const std::string& name, std::string_view what) {
-  if (!is_safe_identifier(name))
-    throw source_error(source_errc::invalid_identifier,
-                       std::string(what) + " `" + name +
-                           "` is not a plain SQL identifier; use only letters, digits and _");
-}
+std::string quote(const std::string& id) { return quote_identifier(id); }
 
 struct result_deleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -33,9 +29,55 @@ constexpr const char* app_name = "stampede-source";
 
 enum class stamp_type { text, timestamp, timestamptz };
 
+// The password a DSN carries (as libpq reads it, and as written in a
+// `password=` pair or a URI's user:password@, even when libpq cannot parse
+// the rest) and PGPASSWORD: what no message may contain.
+std::vector<std::string> dsn_secrets(const std::string& dsn) {
+  std::vector<std::string> out;
+  char* err = nullptr;
+  if (PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err)) {
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+      if (std::string_view(o->keyword) == "password" && o->val && *o->val) out.emplace_back(o->val);
+    PQconninfoFree(opts);
+  }
+  if (err) PQfreemem(err);
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  for (std::size_t at = dsn.find("password"); at != std::string::npos;
+       at = dsn.find("password", at + 1)) {
+    std::size_t i = at + 8;
+    while (i < dsn.size() && space(dsn[i])) ++i;
+    if (i >= dsn.size() || dsn[i] != '=') continue;
+    ++i;
+    while (i < dsn.size() && space(dsn[i])) ++i;
+    const char q = i < dsn.size() && dsn[i] == '\'' ? '\'' : '\0';
+    if (q) ++i;
+    std::size_t j = i;
+    while (j < dsn.size() && (q ? dsn[j] != q : !space(dsn[j]))) ++j;
+    if (j > i) out.push_back(dsn.substr(i, j - i));
+  }
+  if (std::size_t scheme = dsn.find("://"); scheme != std::string::npos) {
+    const std::size_t at = dsn.find('@', scheme + 3);
+    const std::size_t colon = dsn.find(':', scheme + 3);
+    if (at != std::string::npos && colon < at && colon + 1 < at)
+      out.push_back(dsn.substr(colon + 1, at - colon - 1));
+  }
+  if (const char* p = std::getenv("PGPASSWORD"); p && *p) out.emplace_back(p);
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return out;
+}
+
+// libpq's message without its trailing newline.
+std::string trimmed(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
 class postgres_source final : public source {
 public:
-  explicit postgres_source(const source_config& cfg) : cfg_(cfg), where_(describe_dsn(cfg.dsn)) {
+  explicit postgres_source(const source_config& cfg)
+      : cfg_(cfg), where_(describe_dsn(cfg.dsn)), secrets_(dsn_secrets(cfg.dsn)) {
+    for (const auto& s : secrets_) redactor::global().add(s);
     require_identifier(cfg.stamp_column, "source.stamp_column");
     require_identifier(cfg.recno_column, "source.recno_column");
     require_identifier(cfg.deleted_column, "source.deleted_column");
@@ -67,15 +109,19 @@ public:
   }
 
   keyset_pos start_at(const std::string& table, stamp from) override {
+    // (s, null_recno) means "done with stamp s" here (NULL recnos sort last):
+    // the position is the last instant before `from`, in the column's terms.
     const table_shape& t = shape_of(table);
-    if (t.type != stamp_type::text)  // "done with every stamp before `from`"
-      return keyset_pos{stamp::from_unix_us(from.unix_us() - 1).text(), null_recno};
+    const stamp before = stamp::from_unix_us(from.unix_us() - 1);
+    if (t.type != stamp_type::text) return keyset_pos{before.text(), null_recno};
+    // A text column: `before` truncated to each layout's precision (a row
+    // written at that text is older than `from`); the smallest one.
     std::string lo;
     for (const auto& l : t.layouts) {
-      std::string s = format_stamp(from, l);
+      std::string s = format_stamp(before, l);
       if (lo.empty() || s < lo) lo = std::move(s);
     }
-    return keyset_pos{std::move(lo), null_recno};  // rows at exactly `lo` are older
+    return keyset_pos{std::move(lo), null_recno};
   }
 
   stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
@@ -180,10 +226,14 @@ private:
     auto r = query("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE "
                    "a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
                    {quote(table), cfg_.stamp_column}, "reading the type of " + cfg_.stamp_column);
-    if (PQntuples(r.get()) == 0)
+    if (PQntuples(r.get()) == 0) {
+      if (!describe(table))
+        throw source_error(source_errc::no_such_table,
+                           "table " + table + " does not exist in " + where_);
       throw source_error(source_errc::no_such_column,
                          "column " + cfg_.stamp_column + " of table " + table + " not found in " +
                              where_);
+    }
     const std::string type = PQgetvalue(r.get(), 0, 0);
     if (type.rfind("timestamp with time zone", 0) == 0)
       t.type = stamp_type::timestamptz;
@@ -240,8 +290,8 @@ private:
     if (!q.after.stamp.empty() && q.after.recno != null_recno) {
       // The rest of the tie group: greater recnos, then the NULL ones (NULLS LAST).
       std::vector<std::string> ps{q.after.stamp, std::to_string(q.after.recno)};
-      std::string sql = base + " WHERE " + s + " = $1" + c + " AND (" + r + " > $2 OR " + r +
-                        " IS NULL)";
+      std::string sql = base + " WHERE " + s + " = $1" + c + " AND (" + r + " > $2::bigint OR " +
+                        r + " IS NULL)";
       if (q.upper) {
         ps.push_back(p3[0]);
         sql += " AND " + s + " <= $3" + c;
@@ -348,17 +398,21 @@ private:
 
   void connect() {
     if (conn_) PQfinish(conn_);
-    conn_ = PQconnectdb(cfg_.dsn.c_str());
+    // Defaults first: the DSN (expanded from "dbname") overrides them.
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"10", app_name, cfg_.dsn.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(conn_);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      std::string msg = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
       PQfinish(conn_);
       conn_ = nullptr;
       throw source_error(source_errc::open_failed,
-                         "cannot connect to PostgreSQL (" + where_ + "): " + msg);
+                         redact("cannot connect to PostgreSQL (" + where_ + "): " + msg, secrets_));
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    exec_simple(std::string("SET TimeZone = 'UTC'; SET application_name = '") + app_name +
+    exec_simple(std::string("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                            "SET application_name = '") +
+                app_name +
                 "'; SET default_transaction_read_only = on; SET statement_timeout = '10min'");
   }
 
@@ -377,13 +431,15 @@ private:
       if (attempt >= 5)
         throw source_error(source_errc::query_failed,
                            doing + ": the connection to PostgreSQL (" + where_ +
-                               ") was lost and could not be reopened");
+                               ") was lost and could not be reopened" +
+                               (last_error_.empty() ? "" : ": " + last_error_));
       std::this_thread::sleep_for(delay);
       delay *= 2;
       try {
         connect();
-      } catch (const source_error&) {
-        // retried
+        last_error_.clear();
+      } catch (const source_error& e) {
+        last_error_ = e.what();  // retried
       }
     }
   }
@@ -401,23 +457,23 @@ private:
     const auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
     if (lost()) return nullptr;
-    std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const char* primary = r ? PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string msg = trimmed(primary ? primary : PQerrorMessage(conn_));
     const char* code = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
-    PQclear(PQexec(conn_, "ROLLBACK"));
     source_errc c = source_errc::query_failed;
     if (code && std::string_view(code) == "42P01") c = source_errc::no_such_table;
     if (code && std::string_view(code) == "42703") c = source_errc::no_such_column;
-    throw source_error(c, msg + " (in " + where_ + ")");
+    r.reset();
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    throw source_error(c, redact(msg + " (in " + where_ + ")", secrets_));
   }
 
   void exec_simple(const std::string& sql) {
     result_ptr r(PQexec(conn_, sql.c_str()));
     const auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || lost()) return;
-    std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw source_error(source_errc::query_failed, msg + " (in " + where_ + ")");
+    std::string msg = trimmed(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_));
+    throw source_error(source_errc::query_failed, redact(msg + " (in " + where_ + ")", secrets_));
   }
 
   // One statement outside a page, with retries.
@@ -430,6 +486,8 @@ private:
 
   source_config cfg_;
   std::string where_;
+  std::vector<std::string> secrets_;  // never in a message (dsn_secrets)
+  std::string last_error_;            // the last failed reconnect
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, table_shape> shapes_;
   std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> columns_;
@@ -469,9 +527,8 @@ source_kind_entry postgres_source_kind() {
     char* err = nullptr;
     PQconninfoOption* opts = PQconninfoParse(sc.dsn.c_str(), &err);
     if (!opts) {
-      std::string msg = err ? err : "unreadable";
+      std::string msg = redact(trimmed(err ? err : "unreadable"), dsn_secrets(sc.dsn));
       if (err) PQfreemem(err);
-      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
       out.push_back({cfg.file, sc.line, sc.col, "source.dsn",
                      "the PostgreSQL connection string cannot be read: " + msg,
                      "write key=value pairs (host=db port=5432 dbname=erp user=stampede) or a "
@@ -486,6 +543,8 @@ source_kind_entry postgres_source_kind() {
     return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + quote(table + "_stamp") + " ON " +
            quote(table) + " (" + quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
   };
+  e.location_key = "source.dsn";
+  e.open_hint = "check host, port, database, user and the password variable of source.dsn";
   return e;
 }
 

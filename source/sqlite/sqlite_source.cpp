@@ -17,14 +17,7 @@ namespace {
 // Sorts after any "YYYY-MM-DD ..." stamp: stands for "no upper bound".
 constexpr std::string_view no_upper = "\x7f";
 
-std::string quote(const std::string& id) { return "\"" + id + "\""; }
-
-void require_identifier(const std::string& name, std::string_view what) {
-  if (!is_safe_identifier(name))
-    throw source_error(source_errc::invalid_identifier,
-                       std::string(what) + " `" + name +
-                           "` is not a plain SQL identifier; use only letters, digits and _");
-}
+std::string quote(const std::string& id) { return quote_identifier(id); }
 
 struct stmt_deleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -569,6 +562,8 @@ source_kind_entry sqlite_source_kind() {
     return "CREATE INDEX IF NOT EXISTS " + quote(table + "_stamp") + " ON " + quote(table) + "(" +
            quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
   };
+  e.location_key = "source.path";
+  e.open_hint = "check that the file is a readable SQLite database";
   return e;
 }
 

@@ -300,10 +300,10 @@ TEST_CASE("source errors", "[source]") {
   pg.kind = source_kind::postgres;
   try {
     source::open(pg);
-    FAIL("postgres should not open yet");
+    FAIL("postgres without a dsn should not open");
   } catch (const source_error& e) {
     CHECK(e.code == source_errc::open_failed);
-    CHECK_THAT(std::string(e.what()), Catch::Contains("later issue"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains("source.dsn is empty"));
   }
 }
 
