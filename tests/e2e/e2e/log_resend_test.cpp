@@ -106,6 +106,11 @@ public:
       ::_exit(127);
     }
   }
+  pid_t pid() const { return pid_; }
+  void signal(int sig) {
+    if (pid_ > 0)
+      ::kill(pid_, sig);
+  }
   int stop() {
     int st = 0;
     if (pid_ > 0) {
@@ -310,41 +315,85 @@ TEST_CASE("checkpoint show, set (recorded with who asked) and replay") {
   }
 }
 
-TEST_CASE("resend while a worker holds the state dir is queued, never lost") {
+namespace {
+
+/// Waits until `service`'s initial load is complete per `checkpoint show`.
+bool wait_loaded(world& w, std::uint32_t service) {
+  for (int i = 0; i < 600; ++i) {
+    auto r = w.stampede_plain("checkpoint show --service " + std::to_string(service) + " --json");
+    if (r.rc == 0 && r.out.find("\"initial_load_complete\":true") != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+/// Whether process `pid` has `file` open (its /proc/PID/fd links).
+bool has_open(pid_t pid, const fs::path& file) {
+  std::error_code ec;
+  for (auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+    if (fs::read_symlink(fd.path(), ec) == file)
+      return true;
+  return false;
+}
+
+std::size_t queued_requests(const world& w) {
+  std::size_t n = 0;
+  if (fs::exists(w.state / "requests"))
+    for (auto& f : fs::directory_iterator(w.state / "requests"))
+      n += f.path().extension() == ".json" ? 1 : 0;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("resend while a worker holds the state dir is queued, sent by the worker at once, and "
+          "never lost when the worker dies before applying it") {
   world w(0.2, {}, kRejectCompanies);
   const auto expected = static_cast<std::size_t>(companies(w));
+  REQUIRE(expected > 0);
   {
+    // A running worker applies it within moments and sends the records
+    // again (new idempotency generation: the target sees new requests,
+    // rejected again by its rule), although service 1's slot is daily 20:00.
     worker_process worker(w);
-    // Wait for the worker's initial load of service 1 (then it idles until
-    // its schedule, holding the state dir).
-    bool loaded = false;
-    for (int i = 0; i < 600 && !loaded; ++i) {
+    REQUIRE(wait_loaded(w, 1));
+    const auto before = get_stats(w.target->url()).services[1].record_errors;
+    REQUIRE(before == expected);
+    auto q = w.stampede_plain("resend --service 1 --all --by tester");
+    INFO(q.out);
+    CHECK(q.rc == 0);
+    CHECK_THAT(q.out, Catch::Contains("queued: the running worker applies it before its next cycle"));
+    bool sent = false;
+    for (int i = 0; i < 150 && !sent; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      auto r = w.stampede_plain("checkpoint show --service 1 --json");
-      loaded = r.rc == 0 && r.out.find("\"initial_load_complete\":true") != std::string::npos;
+      sent = get_stats(w.target->url()).services[1].record_errors == 2 * expected;
     }
-    REQUIRE(loaded);
+    CHECK(sent);
+    CHECK(queued_requests(w) == 0);
+    CHECK(worker.stop() == 4);  // records of service 1 are in Error again
+  }
+  {
+    // A worker frozen before it can apply the request, then killed: the
+    // request file stays, and the next command holding the store applies it.
+    worker_process worker(w);
+    bool holds = false;  // RocksDB's LOCK file open: the worker holds the state dir
+    for (int i = 0; i < 300 && !holds; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      holds = has_open(worker.pid(), w.state / "LOCK");
+    }
+    REQUIRE(holds);
+    worker.signal(SIGSTOP);
     auto q = w.stampede_plain("resend --service 1 --all --by tester");
     INFO(q.out);
     CHECK(q.rc == 0);
     CHECK_THAT(q.out, Catch::Contains("queued: the running worker applies it before its next cycle"));
     auto cp = w.stampede_plain("checkpoint show --service 1");
     CHECK_THAT(cp.out, Catch::Contains("1 request(s) queued"));
-    auto rc = worker.stop();
-    CHECK((rc == 0 || rc == 4));  // 4: records of service 1 are in Error
+    worker.signal(SIGKILL);
+    CHECK(worker.stop() == 128 + SIGKILL);
   }
-  std::size_t queued = 0;
-  if (fs::exists(w.state / "requests"))
-    for (auto& f : fs::directory_iterator(w.state / "requests"))
-      queued += f.path().extension() == ".json" ? 1 : 0;
-  if (queued == 0) {
-    // The worker ran a cycle of service 1 meanwhile and applied it first.
-    CHECK(log_json(w, "--service 1 --status error").empty());
-    return;
-  }
-  // The worker stopped before applying it: the file is still there, and the
-  // next command holding the store applies it first.
-  CHECK(queued == 1);
+  CHECK(queued_requests(w) == 1);
   auto errors = log_json(w, "--service 1 --status error --limit 0");
   REQUIRE(errors.size() == expected);
   auto now = w.stampede_plain("resend --service 1 --status cancelled --by tester");

@@ -183,8 +183,8 @@ TEST_CASE("reasons stay bounded over a long run and top_reasons orders by count"
   CHECK(top[2].first == "reason 0");  // ties: by text
 }
 
-TEST_CASE("wake: a service with new work is due now, not at its next slot; a failing one keeps "
-          "its backoff; its schedule resumes after the cycle",
+TEST_CASE("wake: a service with new work is due now, not at its next slot, a failing one keeps "
+          "its backoff, and its schedule resumes after the cycle",
           "[engine][scheduler]") {
   auto a = svc(1, "daily 20:00");
   auto b = svc(2, "every 15m");
