@@ -21,9 +21,9 @@ bool same_name(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool has_column(const table_info& t, std::string_view c) {
+bool has_column(const table_info& t, std::string_view c, bool exact) {
   for (const auto& col : t.columns)
-    if (same_name(col, c)) return true;
+    if (exact ? col == c : same_name(col, c)) return true;
   return false;
 }
 
@@ -78,14 +78,14 @@ struct checker {
     for (const auto& [col, key] : {std::pair{sc.stamp_column, "source.stamp_column"},
                                    std::pair{sc.recno_column, "source.recno_column"},
                                    std::pair{sc.deleted_column, "source.deleted_column"}})
-      if (!has_column(*t, col))
+      if (!has_column(*t, col, kind->exact_names))
         missing_column(*t, s.table, col, s.line, s.col, key);
-    if (!has_column(*t, s.key_column))
+    if (!has_column(*t, s.key_column, kind->exact_names))
       missing_column(*t, s.table, s.key_column, s.line, s.col, p + ".key_column");
     for (std::size_t i = 0; i < s.fields.size(); ++i) {
       const field_mapping& f = s.fields[i];
       if (f.value || f.column.empty()) continue;
-      if (!has_column(*t, f.column))
+      if (!has_column(*t, f.column, kind->exact_names))
         missing_column(*t, s.table, f.column, f.line, f.col,
                        p + ".fields[" + std::to_string(i) + "].column");
     }

@@ -7,8 +7,8 @@
 //   the config file. A stamp column without an index is a warning (with the
 //   CREATE INDEX to run). `info` lists what was found (tables, row counts).
 // Concurrency: opens its own source connection; call from any one thread.
-// Limitations: column names compare case-insensitively (SQLite rules); the
-//   PostgreSQL source is reported as not available yet.
+// Limitations: column names compare as the source kind does (SQLite:
+//   case-insensitively; PostgreSQL: exactly, since names are quoted).
 #pragma once
 
 #include "pipeline/config.hpp"

@@ -81,8 +81,9 @@ struct stamp_sample {
 };
 
 /// A recno no row has: stands for NULL in row_meta::recno and keyset_pos
-/// (NULLs sort first at a stamp, so (s, null_recno) is "after every NULL
-/// recno row at s, before the others").
+/// (in SQLite NULLs sort first at a stamp, so (s, null_recno) is "after
+/// every NULL recno row at s, before the others"; PostgreSQL sorts them last,
+/// so there it is "done with s": see postgres_source.hpp).
 inline constexpr std::int64_t null_recno = std::numeric_limits<std::int64_t>::min();
 
 /// Vets one row read by a source: a stamp parse_stamp cannot read, a NULL
@@ -186,6 +187,8 @@ struct source_kind_entry {
   /// "source.dsn"), and what to check when it cannot be opened: for check's errors.
   std::string_view location_key;
   std::string_view open_hint;
+  /// Column names match exactly (PostgreSQL, quoted); else case-insensitively (SQLite).
+  bool exact_names = false;
 };
 
 /// Every kind this build knows, in `[source] kind` order.

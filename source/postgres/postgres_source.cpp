@@ -125,14 +125,14 @@ public:
   }
 
   stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
-    require_identifier(table, "table");
+    const table_shape& t = shape_of(table);
     std::vector<std::optional<std::string>> texts;
-    const std::string s = quote(cfg_.stamp_column);
+    const std::string s = column_of(table, cfg_.stamp_column);
     auto cnt = query("SELECT count(*) FROM " + quote(table), {}, "counting rows of " + table);
     const bool whole = std::stoull(PQgetvalue(cnt.get(), 0, 0)) <= 2 * n;
     for (const char* dir : {"ASC", "DESC"}) {
       if (whole && dir[0] == 'D') break;
-      auto r = query("SELECT " + s + "::text FROM " + quote(table) + " ORDER BY " + s + " " + dir +
+      auto r = query("SELECT " + stamp_text(t, table) + " FROM " + quote(table) + " ORDER BY " + s + " " + dir +
                          " LIMIT " + std::to_string(whole ? 2 * n : n),
                      {}, "sampling the stamps of " + table);
       for (int i = 0; i < PQntuples(r.get()); ++i)
@@ -165,10 +165,10 @@ public:
   std::vector<std::string> read_by_keys(const page_query& q, const std::vector<std::string>& keys,
                                         row_page& out) override {
     std::vector<std::string> missing;
+    const std::string sql = select_list(q) + " WHERE " + quote(q.key_column) + " = $1";
     with_retry("reading rows of " + q.table + " by key", [&] {
       missing.clear();
       begin_snapshot();
-      const std::string sql = select_list(q) + " WHERE " + quote(q.key_column) + " = $1";
       reset_page(q, out);
       out.end = out.next = keyset_pos{};
       out.last = true;
@@ -191,7 +191,7 @@ public:
     std::string sql = "SELECT count(*) FROM " + quote(table);
     std::vector<std::string> params;
     if (upper) {
-      sql += " WHERE " + quote(cfg_.stamp_column) + " <= $1" + cast(t);
+      sql += " WHERE " + column_of(table, cfg_.stamp_column) + " <= $1" + cast(t);
       params.push_back(upper_text(t, *upper));
     }
     auto r = query(sql, params, "counting rows of " + table);
@@ -240,7 +240,7 @@ private:
     else if (type.rfind("timestamp", 0) == 0)
       t.type = stamp_type::timestamp;
     if (t.type == stamp_type::text) {
-      const std::string s = quote(cfg_.stamp_column);
+      const std::string s = column_of(table, cfg_.stamp_column);
       auto n = query("SELECT " + s + "::text FROM " + quote(table) + " WHERE " + s +
                          " IS NOT NULL ORDER BY " + s + " DESC LIMIT 64",
                      {}, "reading the newest stamps of " + table);
@@ -253,11 +253,32 @@ private:
     return shapes_.emplace(table, std::move(t)).first->second;
   }
 
-  std::string select_list(const page_query& q) const {
+  // `table`.`column`: in ORDER BY an unqualified name would be the output
+  // column of that name (the stamp as text; the key, when it is the recno).
+  static std::string column_of(const std::string& table, const std::string& column) {
+    return quote(table) + "." + quote(column);
+  }
+
+  // The stamp as the page reads it: a text column as written; timestamp and
+  // timestamptz values (UTC) as "YYYY-MM-DD HH:MM:SS.ffffff", which they
+  // read back exactly as a bound parameter (the session is in UTC).
+  std::string stamp_text(const table_shape& t, const std::string& table) const {
+    const std::string s = column_of(table, cfg_.stamp_column);
+    switch (t.type) {
+      case stamp_type::timestamp: return "to_char(" + s + ", 'YYYY-MM-DD HH24:MI:SS.US')";
+      case stamp_type::timestamptz:
+        return "to_char(" + s + " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
+      case stamp_type::text: break;
+    }
+    return s + "::text";
+  }
+
+  std::string select_list(const page_query& q) {
     require_identifier(q.table, "table");
     require_identifier(q.key_column, "key column");
-    std::string sql = "SELECT " + quote(cfg_.stamp_column) + "::text, " + quote(cfg_.recno_column) +
-                      ", " + quote(cfg_.deleted_column) + "::text, " + quote(q.key_column) + "::text";
+    const table_shape& t = shape_of(q.table);
+    std::string sql = "SELECT " + stamp_text(t, q.table) + ", " + quote(cfg_.recno_column) + ", " +
+                      quote(cfg_.deleted_column) + "::text, " + quote(q.key_column) + "::text";
     for (const auto& c : q.columns) {
       require_identifier(c, "column");
       sql += ", " + quote(c) + "::text";
@@ -278,7 +299,8 @@ private:
   // connection (with_retry reads it again from the start).
   void read_page_once(const page_query& q, row_page& out) {
     const table_shape& t = shape_of(q.table);
-    const std::string c = cast(t), s = quote(cfg_.stamp_column), r = quote(cfg_.recno_column);
+    const std::string c = cast(t), s = column_of(q.table, cfg_.stamp_column),
+                      r = column_of(q.table, cfg_.recno_column);
     const std::string base = select_list(q);
     begin_snapshot();
     reset_page(q, out);
@@ -504,12 +526,10 @@ std::string describe_dsn(const std::string& dsn) {
     return "PostgreSQL (unreadable dsn)";
   }
   std::string out;
-  for (PQconninfoOption* o = opts; o->keyword; ++o) {
-    const std::string_view k = o->keyword;
-    if (!o->val || !*o->val) continue;
-    if (k == "host" || k == "hostaddr" || k == "port" || k == "dbname" || k == "user")
-      out += (out.empty() ? "" : " ") + std::string(k) + "=" + o->val;
-  }
+  for (std::string_view k : {"host", "hostaddr", "port", "dbname", "user"})
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+      if (k == o->keyword && o->val && *o->val)
+        out += (out.empty() ? "" : " ") + std::string(k) + "=" + o->val;
   PQconninfoFree(opts);
   return "PostgreSQL " + (out.empty() ? std::string("(default connection)") : out);
 }
@@ -544,6 +564,7 @@ source_kind_entry postgres_source_kind() {
            quote(table) + " (" + quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
   };
   e.location_key = "source.dsn";
+  e.exact_names = true;
   e.open_hint = "check host, port, database, user and the password variable of source.dsn";
   return e;
 }

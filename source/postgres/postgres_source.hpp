@@ -10,14 +10,18 @@
 //   limit), the tie group at after.stamp then greater stamps, in one
 //   REPEATABLE READ snapshot; identifiers are double-quoted exactly as written
 //   (R_E_C_N_O_ stays upper case). Stamp columns may be timestamp,
-//   timestamptz (compared as values) or text (compared as text, like SQLite).
+//   timestamptz (compared as values, read as "YYYY-MM-DD HH:MM:SS.ffffff"
+//   UTC) or text (compared as text, like SQLite). NULL recnos sort last
+//   (PostgreSQL's order), so a position (s, null_recno) means "done with
+//   stamp s" and start_at(from) is the instant just before `from`.
 //   `oldest_open_transaction()` reads pg_stat_activity: the start of the
 //   oldest transaction still open in this database, other than ours.
 //   A lost connection is reopened with backoff (0.2 s doubling, 5 tries) and
 //   the page read again from its start: a page is read whole or not at all.
 // Concurrency: one connection per source object; not thread-safe.
 // Limitations: pg_stat_activity shows other roles' xact_start only to
-//   superusers and members of pg_read_all_stats (`check` warns otherwise).
+//   superusers and members of pg_read_all_stats (docs/configuration.md says
+//   to grant it); otherwise only the lookback catches their late commits.
 #pragma once
 
 #include "source/source.hpp"

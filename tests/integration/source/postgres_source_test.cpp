@@ -143,7 +143,7 @@ TEST_CASE("postgres: ten rows at one stamp are read whole across pages of three"
   pg_test::conn db;
   create_table(db, "TIES", "timestamp");
   for (int i = 10; i >= 1; --i) insert(db, "TIES", "'2024-03-01 08:00:00'", i * 10, "'T" + std::to_string(i) + "'");
-  insert(db, "TIES", "'2024-03-01 07:59:59'", 5, "'EARLY'");
+  insert(db, "TIES", "'2024-03-01 07:59:59.25'", 5, "'EARLY'");
   insert(db, "TIES", "'2024-03-01 08:00:01'", 1, "'LATE'");
   auto src = source::open(pg_config());
   auto rows = read_all(*src, query_of("TIES", 3));
@@ -151,6 +151,21 @@ TEST_CASE("postgres: ten rows at one stamp are read whole across pages of three"
   CHECK(rows.front().key == "EARLY");
   for (int i = 1; i <= 10; ++i) CHECK(rows[std::size_t(i)].recno == i * 10);
   CHECK(rows.back().key == "LATE");
+  // A timestamp reads as one layout, with microseconds (PostgreSQL's own
+  // text drops trailing zeros: "07:59:59.25", "08:00:01").
+  CHECK(rows.front().stamp == "2024-03-01 07:59:59.250000");
+  CHECK(rows.back().stamp == "2024-03-01 08:00:01.000000");
+  CHECK(src->sample_stamps("TIES", 5).layouts.size() == 1);
+
+  // The record number as the key (the default): the ORDER BY stays on the
+  // table's columns, not the select list's text copies.
+  auto q = query_of("TIES", 3);
+  q.key_column = "R_E_C_N_O_";
+  rows = read_all(*src, q);
+  REQUIRE(rows.size() == 12);
+  CHECK(rows[1].key == "10");
+  CHECK(rows[10].key == "100");
+  CHECK(rows[11].key == "1");
 }
 
 TEST_CASE("postgres: soft deletes, NULL and empty keys", "[postgres]") {
