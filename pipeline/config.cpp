@@ -384,7 +384,7 @@ struct reader {
                   "America/Sao_Paulo are not supported");
         }
       }
-      const toml::node* pos = t->get("path");
+      const toml::node* pos = t->get(s.kind == source_kind::postgres ? "dsn" : "path");
       const toml::source_region& r = pos ? pos->source() : t->source();
       s.line = static_cast<int>(r.begin.line);
       s.col = static_cast<int>(r.begin.column);

@@ -58,7 +58,7 @@ struct source_config {
   duration safety_delay{2000};      // upper bound = source clock - safety_delay
   duration lookback{600000};        // re-read window behind the checkpoint
   int utc_offset_minutes = 0;       // "timezone": "-03:00" -> -180; "UTC" -> 0
-  int line = 0, col = 0;            // position of source.path (or [source]) in the file; 0 = none
+  int line = 0, col = 0;            // where source.path (postgres: .dsn) or [source] is; 0 = none
 };
 
 struct state_config {

@@ -1,0 +1,251 @@
+// End to end through a PostgreSQL source (`[source] kind = "postgres"`): the
+// real stampede binary reads a table the test creates on a throwaway
+// PostgreSQL 15 server (tests/pg_test_server.hpp) and delivers to the
+// reference target: initial load, changes and soft deletes, a transaction
+// held open across a cycle, `stampede check`, and bad connection settings.
+#include "e2e_support.hpp"
+#include "tests/pg_test_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using namespace e2e;
+
+namespace {
+
+// A CONTRIBUINTES table like the demo's service 1 (CHAR code, names, e-mail).
+struct pg_world {
+  temp_dir tmp;
+  fs::path state = tmp.path / "state", cfg = tmp.path / "pg.toml";
+  target_process target{tmp.path};
+  pg_test::conn db;
+  std::string table;
+
+  explicit pg_world(const std::string& table_name, const std::string& lookback = "10m")
+      : table(table_name) {
+    ::setenv("PG_PASSWORD", pg_test::password, 1);
+    ::unsetenv("PGPASSWORD");
+    db.exec("DROP TABLE IF EXISTS \"" + table + "\"");
+    db.exec("CREATE TABLE \"" + table + "\" (\"R_E_C_N_O_\" integer PRIMARY KEY, "
+            "\"S_T_A_M_P_\" timestamp, \"D_E_L_E_T_\" char(1) NOT NULL DEFAULT ' ', "
+            "\"CT_CODIGO\" char(8), \"CT_NOME\" varchar(60), \"CT_EMAIL\" varchar(60))");
+    db.exec("CREATE INDEX ON \"" + table + "\" (\"S_T_A_M_P_\", \"R_E_C_N_O_\")");
+    write_config(pg_test::server().dsn_no_password() + " password=${PG_PASSWORD}", lookback);
+  }
+
+  void write_config(const std::string& dsn, const std::string& lookback) {
+    std::ofstream(cfg) << "[source]\nkind = \"postgres\"\ndsn = \"" << dsn
+                       << "\"\npage_size = 7\nsafety_delay = \"1s\"\nlookback = \"" << lookback
+                       << "\"\n\n[state]\ndir = \"" << state.string()
+                       << "\"\n\n[targets.portal]\nbase_url = \"" << target.url()
+                       << "\"\nprotocol = \"sync_batch\"\n\n"
+                       << "[[services]]\nid = 1\nname = \"taxpayers\"\ntable = \"" << table
+                       << "\"\ntarget = \"portal\"\n\n"
+                       << "[[services.fields]]\nname = \"code\"\ncolumn = \"CT_CODIGO\"\n"
+                          "type = \"string\"\nnullable = false\n\n"
+                       << "[[services.fields]]\nname = \"name\"\ncolumn = \"CT_NOME\"\n"
+                          "type = \"string\"\n\n"
+                       << "[[services.fields]]\nname = \"email\"\ncolumn = \"CT_EMAIL\"\n"
+                          "type = \"string\"\n";
+  }
+
+  // Rows recno from..to, stamped `ago` before the database clock.
+  void insert(int from, int to, const std::string& ago = "1 minute") {
+    db.exec("INSERT INTO \"" + table + "\" SELECT g, (clock_timestamp() AT TIME ZONE 'UTC') - "
+            "interval '" + ago + "', ' ', lpad(g::text, 6, '0'), 'Name ' || g, "
+            "CASE WHEN g % 3 = 0 THEN NULL ELSE 'c' || g || '@example.com' END "
+            "FROM generate_series(" + std::to_string(from) + ", " + std::to_string(to) + ") g");
+  }
+
+  cmd_result stampede(const std::string& args) {
+    return run(bin("tools/stampede/stampede") + " " + args + " -c " + cfg.string() +
+               " --progress never");
+  }
+  cmd_result plain(const std::string& args) {
+    return run(bin("tools/stampede/stampede") + " " + args + " -c " + cfg.string());
+  }
+};
+
+} // namespace
+
+TEST_CASE("postgres: run --once delivers every row, then exactly the changed and soft-deleted "
+          "ones") {
+  pg_world w("CONTRIBUINTES");
+  w.insert(1, 40);
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto got = target_records(w.target.url(), 1);
+  REQUIRE(got.size() == 40);
+  // The key is R_E_C_N_O_; the CHAR(8) code goes out without its padding.
+  REQUIRE(got.count("7") == 1);
+  CHECK(got["7"].data == R"({"code":"000007","name":"Name 7","email":"c7@example.com"})");
+  CHECK(got["9"].data == R"({"code":"000009","name":"Name 9","email":null})");
+  const auto before = get_stats(w.target.url()).services[1];
+  CHECK(before.creates == 40);
+
+  // Five changed rows, three soft deletes; a second run sends exactly those.
+  w.db.exec("UPDATE \"CONTRIBUINTES\" SET \"CT_NOME\" = 'Changed ' || \"R_E_C_N_O_\", "
+            "\"S_T_A_M_P_\" = (clock_timestamp() AT TIME ZONE 'UTC') - interval '3 seconds' "
+            "WHERE \"R_E_C_N_O_\" IN (2, 11, 17, 30, 39)");
+  w.db.exec("UPDATE \"CONTRIBUINTES\" SET \"D_E_L_E_T_\" = '*', "
+            "\"S_T_A_M_P_\" = (clock_timestamp() AT TIME ZONE 'UTC') - interval '3 seconds' "
+            "WHERE \"R_E_C_N_O_\" IN (5, 21, 33)");
+  r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  const auto after = get_stats(w.target.url()).services[1];
+  CHECK(after.creates == 40);
+  CHECK(after.updates - before.updates == 5);
+  CHECK(after.deletes - before.deletes == 3);
+  CHECK(after.records - before.records == 8);
+  got = target_records(w.target.url(), 1);
+  CHECK(got["11"].data == R"({"code":"000011","name":"Changed 11","email":"c11@example.com"})");
+  CHECK(got["21"].deleted);
+  CHECK_FALSE(got["22"].deleted);
+
+  // Nothing changed: a third run sends nothing.
+  r = w.stampede("run --once");
+  REQUIRE(r.rc == 0);
+  CHECK(get_stats(w.target.url()).services[1].records == after.records);
+  // The password never reaches the output or the state.
+  CHECK(r.out.find(pg_test::password) == std::string::npos);
+  CHECK(bytes_under(w.state).find(pg_test::password) == std::string::npos);
+}
+
+TEST_CASE("postgres: a row held in a transaction open across a cycle is delivered after its "
+          "commit, even without a lookback") {
+  pg_world w("CONTRIB_HELD", "0s");
+  w.insert(1, 5);
+  // A second connection inserts a row stamped with its transaction's start
+  // and keeps the transaction open; a later row commits meanwhile.
+  pg_test::conn held;
+  held.exec("BEGIN");
+  held.exec("INSERT INTO \"CONTRIB_HELD\" VALUES (100, now() AT TIME ZONE 'UTC', ' ', 'H', "
+            "'Held', NULL)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  w.db.exec("INSERT INTO \"CONTRIB_HELD\" VALUES (101, (clock_timestamp() AT TIME ZONE 'UTC'), "
+            "' ', 'L', 'Later', NULL)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the safety delay
+
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto got = target_records(w.target.url(), 1);
+  CHECK(got.size() == 5);  // the later row waits below the open transaction
+  CHECK(got.count("101") == 0);
+
+  held.exec("COMMIT");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  got = target_records(w.target.url(), 1);
+  CHECK(got.size() == 7);
+  CHECK(got.count("100") == 1);
+  CHECK(got.count("101") == 1);
+}
+
+TEST_CASE("postgres: check names a missing table and a missing column") {
+  pg_world w("CONTRIB_CHECK");
+  w.insert(1, 3);
+  auto ok = w.plain("check");
+  INFO(ok.out);
+  CHECK(ok.rc == 0);
+  CHECK(ok.out.find("PostgreSQL host=127.0.0.1") != std::string::npos);
+
+  replace_in_file(w.cfg, "column = \"CT_NOME\"", "column = \"CT_NOMX\"");
+  auto col = w.plain("check");
+  INFO(col.out);
+  CHECK(col.rc == 2);
+  CHECK(col.out.find("column `CT_NOMX` does not exist in table CONTRIB_CHECK") !=
+        std::string::npos);
+  CHECK(col.out.find("did you mean `CT_NOME`?") != std::string::npos);
+
+  // Names are quoted, so case matters: ct_email is not CT_EMAIL.
+  replace_in_file(w.cfg, "column = \"CT_NOMX\"", "column = \"CT_NOME\"");
+  replace_in_file(w.cfg, "column = \"CT_EMAIL\"", "column = \"ct_email\"");
+  auto lower = w.plain("check");
+  INFO(lower.out);
+  CHECK(lower.rc == 2);
+  CHECK(lower.out.find("column `ct_email` does not exist in table CONTRIB_CHECK") !=
+        std::string::npos);
+  CHECK(lower.out.find("did you mean `CT_EMAIL`?") != std::string::npos);
+
+  replace_in_file(w.cfg, "table = \"CONTRIB_CHECK\"", "table = \"CONTRIB_NONE\"");
+  auto tab = w.plain("check");
+  INFO(tab.out);
+  CHECK(tab.rc == 2);
+  CHECK(tab.out.find("table CONTRIB_NONE does not exist in PostgreSQL") != std::string::npos);
+  CHECK_FALSE(fs::exists(w.state));
+}
+
+TEST_CASE("postgres: a wrong DSN, a wrong password and a missing password variable exit 2 with "
+          "a clear message and write nothing") {
+  pg_world w("CONTRIB_BAD");
+  w.insert(1, 3);
+  const std::string good = pg_test::server().dsn_no_password();
+
+  // Nothing listens on port 1.
+  w.write_config("host=127.0.0.1 port=1 dbname=erp user=stampede password=${PG_PASSWORD}", "10m");
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("cannot connect to PostgreSQL (PostgreSQL host=127.0.0.1 port=1") !=
+        std::string::npos);
+  CHECK(r.out.find(pg_test::password) == std::string::npos);
+
+  // A wrong password: said so, never printed.
+  ::setenv("PG_PASSWORD", "Wrong-Password-2718", 1);
+  w.write_config(good + " password=${PG_PASSWORD}", "10m");
+  r = w.stampede("run --once");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("password authentication failed") != std::string::npos);
+  CHECK(r.out.find("Wrong-Password-2718") == std::string::npos);
+
+  // The password variable is not exported: a config error naming it.
+  ::unsetenv("PG_PASSWORD");
+  r = w.stampede("run --once");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("environment variable `PG_PASSWORD` is not set") != std::string::npos);
+  CHECK(r.out.find("source.dsn") != std::string::npos);
+
+  CHECK_FALSE(fs::exists(w.state));
+  CHECK(get_stats(w.target.url()).records == 0);
+}
+
+TEST_CASE("postgres: examples/postgres.toml exports an SA1010 table") {
+  temp_dir tmp;
+  target_process target{tmp.path};
+  pg_test::conn db;
+  db.exec("DROP TABLE IF EXISTS \"SA1010\"");
+  db.exec("CREATE TABLE \"SA1010\" (\"R_E_C_N_O_\" integer PRIMARY KEY, \"S_T_A_M_P_\" "
+          "timestamptz, \"D_E_L_E_T_\" char(1) NOT NULL DEFAULT ' ', \"A1_COD\" char(6), "
+          "\"A1_NOME\" varchar(40), \"A1_CGC\" char(14), \"A1_EMAIL\" varchar(60))");
+  db.exec("CREATE INDEX ON \"SA1010\" (\"S_T_A_M_P_\", \"R_E_C_N_O_\")");
+  db.exec("INSERT INTO \"SA1010\" SELECT g, clock_timestamp() - interval '1 hour', ' ', "
+          "lpad(g::text, 4, '0'), 'Cliente ' || g, '1234567800019' || (g % 10), NULL "
+          "FROM generate_series(1, 25) g");
+  const auto& srv = pg_test::server();
+  ::setenv("PG_HOST", "127.0.0.1", 1);
+  ::setenv("PG_PORT", std::to_string(srv.port()).c_str(), 1);
+  ::setenv("PG_DATABASE", "erp", 1);
+  ::setenv("PG_USER", "stampede", 1);
+  ::setenv("PG_PASSWORD", pg_test::password, 1);
+  ::setenv("STAMPEDE_STATE_DIR", (tmp.path / "state").c_str(), 1);
+  ::setenv("STAMPEDE_TARGET_URL", target.url().c_str(), 1);
+  const std::string cfg = std::string(STAMPEDE_SOURCE_DIR) + "/examples/postgres.toml";
+  auto check = run(bin("tools/stampede/stampede") + " check -c " + cfg);
+  INFO(check.out);
+  CHECK(check.rc == 0);
+  auto r = run(bin("tools/stampede/stampede") + " run --once --progress never -c " + cfg);
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto got = target_records(target.url(), 1);
+  REQUIRE(got.size() == 25);
+  CHECK(got["3"].data ==
+        R"({"code":"0003","name":"Cliente 3","document":"12345678000193","email":null})");
+}
