@@ -165,7 +165,7 @@ struct checker {
       src = source::open(sc);
     } catch (const source_error& e) {
       rep.errors.push_back(diag(sc.line, sc.col, std::string(kind->location_key), e.what(),
-                                std::string(kind->open_hint)));
+                                e.hint.empty() ? std::string(kind->open_hint) : e.hint));
       return;
     }
     try {

@@ -53,8 +53,10 @@ enum class source_errc {
 std::string_view to_string(source_errc c);
 
 struct source_error : std::runtime_error {
-  source_error(source_errc c, const std::string& what) : std::runtime_error(what), code(c) {}
+  source_error(source_errc c, const std::string& what, std::string hint = {})
+      : std::runtime_error(what), code(c), hint(std::move(hint)) {}
   source_errc code;
+  std::string hint;  // what to do, when the cause is known; else the kind's open_hint applies
 };
 
 struct table_info {

@@ -3,11 +3,15 @@
 #include "source/sqlite/sqlite_source.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
-#include <limits>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <unordered_map>
 
 namespace stampede {
@@ -23,6 +27,34 @@ struct stmt_deleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
 using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
+
+/// Why a WAL-mode database cannot be read at `path`, or nullopt: SQLite reads
+/// a WAL database only where it can create or write PATH-shm beside it, so a
+/// read-only mount (or directory) fails with a bare "unable to open database
+/// file". Header bytes 18-19 are 2 in WAL mode.
+std::optional<std::string> wal_read_only(const std::string& path) {
+  unsigned char h[20] = {};
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    const auto n = std::fread(h, 1, sizeof h, f);
+    std::fclose(f);
+    if (n != sizeof h) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (h[18] != 2 || h[19] != 2) return std::nullopt;
+  const auto dir = std::filesystem::path(path).parent_path().empty()
+                       ? std::filesystem::path(".")
+                       : std::filesystem::path(path).parent_path();
+  const std::string shm = path + "-shm";
+  const bool shm_ok = ::access(shm.c_str(), F_OK) == 0 ? ::access(shm.c_str(), R_OK | W_OK) == 0
+                                                      : ::access(dir.c_str(), W_OK) == 0;
+  if (shm_ok) return std::nullopt;
+  const int err = errno;
+  return "SQLite database \"" + path + "\" is in WAL mode (journal_mode=wal) and " +
+         (err == EROFS ? "is on a read-only file system" : "its directory is not writable") +
+         ": SQLite can read a WAL database only where it can create or write \"" + shm +
+         "\" beside it";
+}
 
 class sqlite_source final : public source {
 public:
@@ -56,6 +88,16 @@ public:
            source_errc::open_failed);
       begin_ = prepare("BEGIN");
       commit_ = prepare("COMMIT");
+    } catch (const source_error& e) {
+      begin_.reset();
+      commit_.reset();
+      sqlite3_close(db_);
+      if (auto why = wal_read_only(cfg.path))
+        throw source_error(source_errc::open_failed, *why,
+                           "mount that directory read-write for stampede, or switch the file to "
+                           "a rollback journal once where it is writable: sqlite3 '" +
+                               cfg.path + "' 'PRAGMA journal_mode=DELETE'");
+      throw;
     } catch (...) {
       begin_.reset();
       commit_.reset();

@@ -39,6 +39,10 @@ public:
     return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0;
   }
   const std::string& why() const { return why_; }
+  /// Makes the mounted tmpfs read-only.
+  bool read_only() {
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+  }
 
 private:
   fs::path dir_;
@@ -129,4 +133,35 @@ TEST_CASE("disk full: a continuous worker stops with exit 1 (no retry on a broke
   INFO(r.out);
   CHECK(r.rc == 0);
   check_recovered(w);
+}
+
+TEST_CASE("a WAL-mode SQLite source on a read-only mount: check and run say why and what to do, "
+          "exit 2, nothing written") {
+  world w(0.01);
+  tmpfs_mount ro(w.tmp.path / "ro", 16);
+  if (skip_unless_mounted(ro))
+    return;
+  const auto db = w.tmp.path / "ro" / "erp.db";
+  fs::copy_file(w.db, db);
+  {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(h, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(h);
+  }
+  REQUIRE_FALSE(fs::exists(db.string() + "-shm"));  // a clean close removes it
+  REQUIRE(ro.read_only());
+  ::setenv("STAMPEDE_DEMO_DB", db.c_str(), 1);
+  for (const char* cmd : {"check", "run --once --services 1"}) {
+    auto r = w.stampede_plain(cmd);
+    INFO(cmd << ": " << r.out);
+    CHECK(r.rc == 2);
+    CHECK_THAT(r.out, Catch::Contains("is in WAL mode (journal_mode=wal) and is on a read-only file "
+                                      "system") &&
+                          Catch::Contains(db.string() + "-shm") &&
+                          Catch::Contains("PRAGMA journal_mode=DELETE"));
+    CHECK_THAT(r.out, !Catch::Contains("check that the file is a readable SQLite database"));
+  }
+  CHECK_FALSE(fs::exists(w.state));
+  ::setenv("STAMPEDE_DEMO_DB", w.db.c_str(), 1);
 }
