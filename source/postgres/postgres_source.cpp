@@ -310,10 +310,11 @@ private:
     std::size_t n = 0;
     hit_upper_ = false;
     if (!q.after.stamp.empty() && q.after.recno != null_recno) {
-      // The rest of the tie group: greater recnos, then the NULL ones (NULLS LAST).
+      // The rest of the tie group: greater recnos (an index range: a large
+      // group is not rescanned from its start for every page), then, when
+      // the page has room, every NULL one (NULLS LAST; never split).
       std::vector<std::string> ps{q.after.stamp, std::to_string(q.after.recno)};
-      std::string sql = base + " WHERE " + s + " = $1" + c + " AND (" + r + " > $2::bigint OR " +
-                        r + " IS NULL)";
+      std::string sql = base + " WHERE " + s + " = $1" + c + " AND " + r + " > $2::bigint";
       if (q.upper) {
         ps.push_back(p3[0]);
         sql += " AND " + s + " <= $3" + c;
@@ -323,6 +324,17 @@ private:
       auto res = exec(sql, ps);
       if (!res) return;
       n = append_rows(res.get(), q, out, q.limit, q.upper);
+      if (n < q.limit && !hit_upper_) {
+        std::vector<std::string> pn{q.after.stamp};
+        std::string nulls = base + " WHERE " + s + " = $1" + c + " AND " + r + " IS NULL";
+        if (q.upper) {
+          pn.push_back(p3[0]);
+          nulls += " AND " + s + " <= $2" + c;
+        }
+        auto rn = exec(nulls, pn);
+        if (!rn) return;
+        n = append_rows(rn.get(), q, out, std::numeric_limits<std::size_t>::max(), q.upper);
+      }
     }
     if (n < q.limit && !hit_upper_) {
       std::vector<std::string> ps;

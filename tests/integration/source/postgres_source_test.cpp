@@ -168,6 +168,40 @@ TEST_CASE("postgres: ten rows at one stamp are read whole across pages of three"
   CHECK(rows[11].key == "1");
 }
 
+TEST_CASE("postgres: NULL record numbers come last in their stamp and are never split or "
+          "repeated across pages",
+          "[postgres]") {
+  pg_test::conn db;
+  create_table(db, "NULLREC", "timestamp");
+  insert(db, "NULLREC", "'2024-05-01 00:00:00'", 1, "'FIRST'");
+  for (int i = 5; i >= 1; --i)
+    insert(db, "NULLREC", "'2024-05-01 00:00:01'", i, "'R" + std::to_string(i) + "'");
+  for (int i = 1; i <= 3; ++i)
+    db.exec("INSERT INTO \"NULLREC\" VALUES ('2024-05-01 00:00:01', NULL, ' ', 'N" +
+            std::to_string(i) + "', 'n')");
+  insert(db, "NULLREC", "'2024-05-01 00:00:02'", 9, "'AFTER'");
+  auto src = source::open(pg_config());
+  for (std::uint32_t limit : {1u, 2u, 3u, 4u, 6u, 7u, 20u}) {
+    INFO("page size " << limit);
+    std::vector<std::string> keys;
+    auto q = query_of("NULLREC", limit);
+    row_page page;
+    for (int guard = 0; guard < 100; ++guard) {
+      src->read_page(q, page);
+      for (const auto& r : page.rows) keys.push_back(r.key);
+      if (page.last) break;
+      q.after = page.next;
+    }
+    REQUIRE(keys.size() == 10);
+    CHECK(keys[0] == "FIRST");
+    for (int i = 1; i <= 5; ++i) CHECK(keys[std::size_t(i)] == "R" + std::to_string(i));
+    std::vector<std::string> nulls(keys.begin() + 6, keys.begin() + 9);
+    std::sort(nulls.begin(), nulls.end());
+    CHECK(nulls == std::vector<std::string>{"N1", "N2", "N3"});
+    CHECK(keys[9] == "AFTER");
+  }
+}
+
 TEST_CASE("postgres: soft deletes, NULL and empty keys", "[postgres]") {
   pg_test::conn db;
   create_table(db, "ROWPROB", "timestamp");
