@@ -2,9 +2,9 @@
 #
 #   STAMPEDE_SANITIZE=ON  ASan + UBSan on everything (tools/test.sh: build-asan/)
 #   STAMPEDE_TSAN=ON      ThreadSanitizer on everything (tools/test.sh: build-tsan/).
-#                         Debian's libcaf_core is not instrumented: point
-#                         CAF_CORE_LIBRARY at a TSan build of it (tools/tsan-caf.sh),
-#                         tests/tsan.supp says what is suppressed and why.
+#                         Debian's libcaf_core is not instrumented: tests/tsan.supp
+#                         says what is suppressed because of it and why (ctest
+#                         passes it, tests/CMakeLists.txt).
 #   STAMPEDE_FUZZ=ON      clang only: libFuzzer coverage + ASan + UBSan on
 #                         everything, and the tests/fuzz targets (FUZZING.md).
 # Without STAMPEDE_FUZZ the fuzz targets' inputs are still replayed by the
