@@ -50,9 +50,10 @@ struct pg_world {
                           "type = \"string\"\n";
   }
 
-  // Rows recno from..to, stamped `ago` before the database clock.
+  // Rows recno from..to, all stamped `ago` before the statement's start (one
+  // stamp: ties across the 7-row pages).
   void insert(int from, int to, const std::string& ago = "1 minute") {
-    db.exec("INSERT INTO \"" + table + "\" SELECT g, (clock_timestamp() AT TIME ZONE 'UTC') - "
+    db.exec("INSERT INTO \"" + table + "\" SELECT g, (now() AT TIME ZONE 'UTC') - "
             "interval '" + ago + "', ' ', lpad(g::text, 6, '0'), 'Name ' || g, "
             "CASE WHEN g % 3 = 0 THEN NULL ELSE 'c' || g || '@example.com' END "
             "FROM generate_series(" + std::to_string(from) + ", " + std::to_string(to) + ") g");
@@ -112,6 +113,75 @@ TEST_CASE("postgres: run --once delivers every row, then exactly the changed and
   // The password never reaches the output or the state.
   CHECK(r.out.find(pg_test::password) == std::string::npos);
   CHECK(bytes_under(w.state).find(pg_test::password) == std::string::npos);
+}
+
+TEST_CASE("postgres: a source connection killed during the initial load is reopened and every "
+          "row is delivered once") {
+  pg_world w("CONTRIB_KILL");
+  w.insert(1, 30);
+  w.db.exec("UPDATE \"CONTRIB_KILL\" SET \"CT_NOME\" = 'SLOW' WHERE \"R_E_C_N_O_\" = 17");
+  // Reading the row named SLOW sleeps while kill_flag has a row: the page's
+  // SELECT is in flight when its backend is terminated.
+  w.db.exec("DROP TABLE IF EXISTS kill_flag_e2e");
+  w.db.exec("CREATE TABLE kill_flag_e2e (x int)");
+  w.db.exec("INSERT INTO kill_flag_e2e VALUES (1)");
+  w.db.exec("CREATE OR REPLACE FUNCTION slow_name_e2e(n text) RETURNS text LANGUAGE plpgsql "
+            "STABLE AS $$ BEGIN IF n = 'SLOW' AND EXISTS (SELECT 1 FROM kill_flag_e2e) THEN "
+            "PERFORM pg_sleep(30); END IF; RETURN n; END $$");
+  w.db.exec("CREATE OR REPLACE VIEW \"CONTRIB_KILLV\" AS SELECT \"R_E_C_N_O_\", \"S_T_A_M_P_\", "
+            "\"D_E_L_E_T_\", \"CT_CODIGO\", slow_name_e2e(\"CT_NOME\") AS \"CT_NOME\", "
+            "\"CT_EMAIL\" FROM \"CONTRIB_KILL\"");
+  replace_in_file(w.cfg, "table = \"CONTRIB_KILL\"", "table = \"CONTRIB_KILLV\"");
+  std::string killed, killer_error;
+  std::thread killer([&] {
+    try {
+      pg_test::conn k;
+      for (int i = 0; i < 600; ++i) {
+        auto pid = k.exec("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                          "'stampede-source' AND wait_event = 'PgSleep'");
+        if (!pid.empty()) {
+          k.exec("DELETE FROM kill_flag_e2e");
+          killed = k.value("SELECT pg_terminate_backend(" + pid[0][0] + ")");
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      killer_error = "no stampede query reached pg_sleep";
+    } catch (const std::exception& e) {
+      killer_error = e.what();
+    }
+  });
+  auto r = w.stampede("run --once");
+  killer.join();
+  INFO(r.out);
+  CHECK(killer_error.empty());
+  CHECK(killed == "t");
+  REQUIRE(r.rc == 0);
+  auto got = target_records(w.target.url(), 1);
+  CHECK(got.size() == 30);
+  CHECK(got["17"].data == R"({"code":"000017","name":"SLOW","email":"c17@example.com"})");
+  const auto st = get_stats(w.target.url()).services[1];
+  CHECK(st.creates == 30);
+  CHECK(st.records == 30);
+}
+
+TEST_CASE("postgres: audit finds a hard delete and a change the cycle missed") {
+  pg_world w("CONTRIB_AUDIT");
+  w.insert(1, 20);
+  REQUIRE(w.stampede("run --once").rc == 0);
+  REQUIRE(target_records(w.target.url(), 1).size() == 20);
+  // A hard DELETE, and a change that kept its stamp (no cycle can see it).
+  w.db.exec("DELETE FROM \"CONTRIB_AUDIT\" WHERE \"R_E_C_N_O_\" = 4");
+  w.db.exec("UPDATE \"CONTRIB_AUDIT\" SET \"CT_NOME\" = 'Quiet' WHERE \"R_E_C_N_O_\" = 8");
+  auto r = w.plain("audit --service 1 --json");
+  INFO(r.out);
+  REQUIRE(r.rc == 4);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(r.out.substr(0, r.out.find('\n')));
+  CHECK(std::uint64_t(doc["deleted"]) == 1);
+  CHECK(std::uint64_t(doc["changed"]) == 1);
+  CHECK(std::uint64_t(doc["missing"]) == 0);
+  CHECK(std::uint64_t(doc["source_rows"]) == 19);
 }
 
 TEST_CASE("postgres: a row held in a transaction open across a cycle is delivered after its "
