@@ -9,6 +9,8 @@
 //   (throws) on any error. A test that needs PostgreSQL FAILS when the server
 //   cannot start (postgresql-15 missing): CI installs it, so a skip would
 //   hide a broken setup.
+//   `create_slow_view` and `backend_killer` kill a connection while its
+//   query runs (pg_terminate_backend), deterministically.
 // Concurrency: server() is thread-safe (a function-local static); a conn is
 //   one connection, for one thread.
 // Limitations: tables are shared across the binary's tests: each test uses
@@ -17,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -124,6 +128,69 @@ public:
 
 private:
   PGconn* c_ = nullptr;
+};
+
+/// Creates (or replaces) `view` over `table` with `columns`, where reading
+/// the value 'SLOW' in `slow_column` sleeps 30 s while the table kill_flag
+/// has a row: a query reading that row is in flight until a backend_killer
+/// empties kill_flag and terminates its backend (the retry then runs fast).
+inline void create_slow_view(conn& db, const std::string& table, const std::string& view,
+                             const std::vector<std::string>& columns,
+                             const std::string& slow_column) {
+  db.exec("CREATE TABLE IF NOT EXISTS kill_flag (x int)");
+  db.exec("DELETE FROM kill_flag");
+  db.exec("INSERT INTO kill_flag VALUES (1)");
+  db.exec("CREATE OR REPLACE FUNCTION slow_value(v text) RETURNS text LANGUAGE plpgsql STABLE "
+          "AS $$ BEGIN IF v = 'SLOW' AND EXISTS (SELECT 1 FROM kill_flag) THEN "
+          "PERFORM pg_sleep(30); END IF; RETURN v; END $$");
+  std::string list;
+  for (const auto& c : columns)
+    list += (list.empty() ? "" : ", ") +
+            (c == slow_column ? "slow_value(\"" + c + "\") AS \"" + c + "\"" : "\"" + c + "\"");
+  db.exec("CREATE OR REPLACE VIEW \"" + view + "\" AS SELECT " + list + " FROM \"" + table +
+          "\"");
+}
+
+/// A thread that waits (up to 30 s) for a backend of `application` asleep in
+/// a slow view (create_slow_view), empties kill_flag and terminates that
+/// backend. join() before reading killed()/error().
+class backend_killer {
+public:
+  explicit backend_killer(std::string application = "stampede-source")
+      : app_(std::move(application)), thread_([this] { run(); }) {}
+  ~backend_killer() { join(); }
+  backend_killer(const backend_killer&) = delete;
+  backend_killer& operator=(const backend_killer&) = delete;
+
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool killed() const { return killed_; }
+  const std::string& error() const { return error_; }
+
+private:
+  void run() {
+    try {
+      conn k;
+      for (int i = 0; i < 600; ++i) {
+        auto pid = k.exec("SELECT pid FROM pg_stat_activity WHERE application_name = '" + app_ +
+                          "' AND wait_event = 'PgSleep'");
+        if (!pid.empty()) {
+          k.exec("DELETE FROM kill_flag");
+          killed_ = k.value("SELECT pg_terminate_backend(" + pid[0][0] + ")") == "t";
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      error_ = "no " + app_ + " query reached pg_sleep in 30 s";
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+  std::string app_;
+  bool killed_ = false;
+  std::string error_;
+  std::thread thread_;  // last: starts after the members it uses
 };
 
 } // namespace pg_test

@@ -120,42 +120,19 @@ TEST_CASE("postgres: a source connection killed during the initial load is reope
   pg_world w("CONTRIB_KILL");
   w.insert(1, 30);
   w.db.exec("UPDATE \"CONTRIB_KILL\" SET \"CT_NOME\" = 'SLOW' WHERE \"R_E_C_N_O_\" = 17");
-  // Reading the row named SLOW sleeps while kill_flag has a row: the page's
-  // SELECT is in flight when its backend is terminated.
-  w.db.exec("DROP TABLE IF EXISTS kill_flag_e2e");
-  w.db.exec("CREATE TABLE kill_flag_e2e (x int)");
-  w.db.exec("INSERT INTO kill_flag_e2e VALUES (1)");
-  w.db.exec("CREATE OR REPLACE FUNCTION slow_name_e2e(n text) RETURNS text LANGUAGE plpgsql "
-            "STABLE AS $$ BEGIN IF n = 'SLOW' AND EXISTS (SELECT 1 FROM kill_flag_e2e) THEN "
-            "PERFORM pg_sleep(30); END IF; RETURN n; END $$");
-  w.db.exec("CREATE OR REPLACE VIEW \"CONTRIB_KILLV\" AS SELECT \"R_E_C_N_O_\", \"S_T_A_M_P_\", "
-            "\"D_E_L_E_T_\", \"CT_CODIGO\", slow_name_e2e(\"CT_NOME\") AS \"CT_NOME\", "
-            "\"CT_EMAIL\" FROM \"CONTRIB_KILL\"");
+  // Reading the row named SLOW sleeps until the killer terminates the
+  // page's backend: the SELECT is in flight when its connection dies.
+  pg_test::create_slow_view(w.db, "CONTRIB_KILL", "CONTRIB_KILLV",
+                            {"R_E_C_N_O_", "S_T_A_M_P_", "D_E_L_E_T_", "CT_CODIGO", "CT_NOME",
+                             "CT_EMAIL"},
+                            "CT_NOME");
   replace_in_file(w.cfg, "table = \"CONTRIB_KILL\"", "table = \"CONTRIB_KILLV\"");
-  std::string killed, killer_error;
-  std::thread killer([&] {
-    try {
-      pg_test::conn k;
-      for (int i = 0; i < 600; ++i) {
-        auto pid = k.exec("SELECT pid FROM pg_stat_activity WHERE application_name = "
-                          "'stampede-source' AND wait_event = 'PgSleep'");
-        if (!pid.empty()) {
-          k.exec("DELETE FROM kill_flag_e2e");
-          killed = k.value("SELECT pg_terminate_backend(" + pid[0][0] + ")");
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      killer_error = "no stampede query reached pg_sleep";
-    } catch (const std::exception& e) {
-      killer_error = e.what();
-    }
-  });
+  pg_test::backend_killer killer;
   auto r = w.stampede("run --once");
   killer.join();
   INFO(r.out);
-  CHECK(killer_error.empty());
-  CHECK(killed == "t");
+  CHECK(killer.error().empty());
+  CHECK(killer.killed());
   REQUIRE(r.rc == 0);
   auto got = target_records(w.target.url(), 1);
   CHECK(got.size() == 30);

@@ -9,7 +9,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <thread>
 #include <tuple>
@@ -343,48 +342,17 @@ TEST_CASE("postgres: a connection killed in the middle of a page is reopened and
     insert(db, "KILLT", "'2024-01-04 00:00:00'::timestamp + interval '" + std::to_string(i) +
                             " seconds'",
            i, "'K" + std::to_string(i) + "'", i == 6 ? "SLOW" : "n" + std::to_string(i));
-  // Reading the row named SLOW sleeps while kill_flag has a row: the page's
-  // SELECT is then in flight when its backend is terminated.
-  db.exec("DROP TABLE IF EXISTS kill_flag");
-  db.exec("CREATE TABLE kill_flag (x int)");
-  db.exec("INSERT INTO kill_flag VALUES (1)");
-  db.exec("CREATE OR REPLACE FUNCTION slow_name(n text) RETURNS text LANGUAGE plpgsql AS $$ "
-          "BEGIN IF n = 'SLOW' AND EXISTS (SELECT 1 FROM kill_flag) THEN PERFORM pg_sleep(30); "
-          "END IF; RETURN n; END $$");
-  db.exec("CREATE OR REPLACE VIEW \"KILLV\" AS SELECT \"S_T_A_M_P_\", \"R_E_C_N_O_\", "
-          "\"D_E_L_E_T_\", \"A1_COD\", slow_name(\"A1_NOME\") AS \"A1_NOME\" FROM \"KILLT\"");
-
+  // Reading the row named SLOW sleeps until the killer terminates the
+  // page's backend: the SELECT is in flight when its connection dies.
+  pg_test::create_slow_view(db, "KILLT", "KILLV",
+                            {"S_T_A_M_P_", "R_E_C_N_O_", "D_E_L_E_T_", "A1_COD", "A1_NOME"},
+                            "A1_NOME");
   auto src = source::open(pg_config());
-  std::atomic<bool> killed{false};
-  std::string killer_error;
-  std::thread killer([&] {
-    try {
-      pg_test::conn k;
-      for (int i = 0; i < 400; ++i) {
-        auto pid = k.exec("SELECT pid FROM pg_stat_activity WHERE application_name = "
-                          "'stampede-source' AND wait_event = 'PgSleep'");
-        if (!pid.empty()) {
-          k.exec("DELETE FROM kill_flag");
-          killed = k.value("SELECT pg_terminate_backend(" + pid[0][0] + ")") == "t";
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      killer_error = "the page's SELECT never reached pg_sleep";
-    } catch (const std::exception& e) {
-      killer_error = e.what();
-    }
-  });
-  std::vector<read_row> rows;
-  try {
-    rows = read_all(*src, query_of("KILLV", 10));
-  } catch (...) {
-    killer.join();
-    throw;
-  }
+  pg_test::backend_killer killer;
+  std::vector<read_row> rows = read_all(*src, query_of("KILLV", 10));
   killer.join();
-  CHECK(killer_error.empty());
-  CHECK(killed);
+  CHECK(killer.error().empty());
+  CHECK(killer.killed());
   REQUIRE(rows.size() == 20);
   for (int i = 1; i <= 20; ++i) {
     CHECK(rows[std::size_t(i - 1)].recno == i);
