@@ -67,10 +67,17 @@ struct checker {
       return;
     }
     if (!t) {
+      std::string best;
+      try {
+        best = closest_name(s.table, src.table_names());
+      } catch (const source_error&) {
+      }
       rep.errors.push_back(diag(s.line, s.col, p + ".table",
                                 label + ": table " + s.table + " does not exist in " +
                                     kind->describe(cfg.source),
-                                "fix `table` or create the table in the source database"));
+                                best.empty()
+                                    ? "fix `table` or create the table in the source database"
+                                    : "did you mean `" + best + "`?"));
       return;
     }
     const source_config& sc = cfg.source;
@@ -171,6 +178,9 @@ struct checker {
     try {
       rep.info.push_back("source: " + kind->describe(sc) + ", clock " + src->now().text() +
                          " UTC");
+      for (auto& [msg, hint] : src->check_warnings())
+        rep.warnings.push_back(diag(sc.line, sc.col, std::string(kind->location_key),
+                                    std::move(msg), std::move(hint)));
     } catch (const source_error& e) {
       rep.errors.push_back(diag(sc.line, sc.col, std::string(kind->location_key), e.what(), ""));
       return;

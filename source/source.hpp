@@ -38,6 +38,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stampede {
@@ -146,6 +147,14 @@ public:
 
   /// Rows with stamp <= upper (nullopt = all rows), for progress/ETA.
   virtual std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper) = 0;
+
+  /// The tables and views `describe` can find, for `check`'s "did you mean"
+  /// hint on a missing table; empty when the source does not list them.
+  virtual std::vector<std::string> table_names() { return {}; }
+
+  /// What `check` warns about this connection, each {message, what to do}
+  /// (PostgreSQL: a user that cannot see other sessions' transactions).
+  virtual std::vector<std::pair<std::string, std::string>> check_warnings() { return {}; }
 };
 
 /// True when `name` is non-empty and only [A-Za-z0-9_].

@@ -198,6 +198,29 @@ public:
     return std::stoull(PQgetvalue(r.get(), 0, 0));
   }
 
+  std::vector<std::string> table_names() override {
+    auto r = query("SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
+                   "AND pg_table_is_visible(c.oid) ORDER BY 1",
+                   {}, "listing tables");
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(r.get()); ++i) out.emplace_back(PQgetvalue(r.get(), i, 0));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::string>> check_warnings() override {
+    // pg_stat_activity hides other roles' xact_start from a user that is
+    // neither a superuser nor a member of pg_read_all_stats.
+    auto r = query("SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = "
+                   "current_user) OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')",
+                   {}, "reading the user's roles");
+    if (std::string_view(PQgetvalue(r.get(), 0, 1)) == "t") return {};
+    const std::string user = PQgetvalue(r.get(), 0, 0);
+    return {{"user " + user + " cannot see other users' open transactions (pg_stat_activity): "
+             "a transaction that commits late with an old stamp is caught only within "
+             "source.lookback",
+             "GRANT pg_read_all_stats TO \"" + user + "\"; (or connect as a member of it)"}};
+  }
+
 private:
   struct table_shape {
     stamp_type type = stamp_type::text;

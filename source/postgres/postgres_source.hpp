@@ -20,8 +20,8 @@
 //   the page read again from its start: a page is read whole or not at all.
 // Concurrency: one connection per source object; not thread-safe.
 // Limitations: pg_stat_activity shows other roles' xact_start only to
-//   superusers and members of pg_read_all_stats (docs/configuration.md says
-//   to grant it); otherwise only the lookback catches their late commits.
+//   superusers and members of pg_read_all_stats (check_warnings() says so,
+//   with the GRANT); otherwise only the lookback catches their late commits.
 #pragma once
 
 #include "source/source.hpp"

@@ -220,12 +220,38 @@ TEST_CASE("postgres: check names a missing table and a missing column") {
         std::string::npos);
   CHECK(lower.out.find("did you mean `CT_EMAIL`?") != std::string::npos);
 
-  replace_in_file(w.cfg, "table = \"CONTRIB_CHECK\"", "table = \"CONTRIB_NONE\"");
+  replace_in_file(w.cfg, "table = \"CONTRIB_CHECK\"", "table = \"CONTRIB_CHEK\"");
   auto tab = w.plain("check");
   INFO(tab.out);
   CHECK(tab.rc == 2);
-  CHECK(tab.out.find("table CONTRIB_NONE does not exist in PostgreSQL") != std::string::npos);
+  CHECK(tab.out.find("table CONTRIB_CHEK does not exist in PostgreSQL") != std::string::npos);
+  CHECK(tab.out.find("did you mean `CONTRIB_CHECK`?") != std::string::npos);
   CHECK_FALSE(fs::exists(w.state));
+}
+
+TEST_CASE("postgres: check warns when the user cannot see other sessions' open transactions") {
+  pg_world w("CONTRIB_ROLE");
+  w.insert(1, 3);
+  w.db.exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reader') THEN "
+            "CREATE ROLE reader LOGIN PASSWORD 'reader-pass-31'; END IF; END $$");
+  w.db.exec("REVOKE pg_read_all_stats FROM reader");
+  w.db.exec("GRANT SELECT ON \"CONTRIB_ROLE\" TO reader");
+  ::setenv("PG_PASSWORD", "reader-pass-31", 1);
+  w.write_config("host=127.0.0.1 port=" + std::to_string(pg_test::server().port()) +
+                     " dbname=erp user=reader password=${PG_PASSWORD}",
+                 "10m");
+  auto r = w.plain("check");
+  INFO(r.out);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("user reader cannot see other users' open transactions") != std::string::npos);
+  CHECK(r.out.find("GRANT pg_read_all_stats TO \"reader\"") != std::string::npos);
+  CHECK(r.out.find("reader-pass-31") == std::string::npos);
+
+  w.db.exec("GRANT pg_read_all_stats TO reader");
+  r = w.plain("check");
+  INFO(r.out);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("open transactions") == std::string::npos);
 }
 
 TEST_CASE("postgres: a wrong DSN, a wrong password and a missing password variable exit 2 with "
