@@ -411,3 +411,17 @@ TEST_CASE("examples/demo.toml parses", "[config][demo]") {
     FAIL(e.what());
   }
 }
+
+TEST_CASE("a postgres source takes its dsn from the environment and points at the dsn line",
+          "[config]") {
+  ::setenv("STAMPEDE_TEST_PG_PASSWORD", "pg-secret-77", 1);
+  config c = parse_config(edit(base_config, "kind = \"sqlite\"\npath = \"demo.db\"",
+                               "kind = \"postgres\"\n\ndsn = \"host=db dbname=erp user=u "
+                               "password=${STAMPEDE_TEST_PG_PASSWORD}\""),
+                          "test.toml");
+  ::unsetenv("STAMPEDE_TEST_PG_PASSWORD");
+  CHECK(c.source.kind == source_kind::postgres);
+  CHECK(c.source.dsn == "host=db dbname=erp user=u password=pg-secret-77");
+  CHECK(c.source.path.empty());
+  CHECK(c.source.line == 4);  // position of source.dsn, not [source]
+}
