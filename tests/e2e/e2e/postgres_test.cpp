@@ -201,6 +201,17 @@ TEST_CASE("postgres: check names a missing table and a missing column") {
   INFO(ok.out);
   CHECK(ok.rc == 0);
   CHECK(ok.out.find("PostgreSQL host=127.0.0.1") != std::string::npos);
+  CHECK(ok.out.find("stamp index present") != std::string::npos);
+
+  // Without the (stamp, recno) index: a warning with the statement to run.
+  w.db.exec("DROP INDEX \"CONTRIB_CHECK_S_T_A_M_P__R_E_C_N_O__idx\"");
+  auto noidx = w.plain("check");
+  INFO(noidx.out);
+  CHECK(noidx.rc == 0);
+  CHECK(noidx.out.find("has no index starting with S_T_A_M_P_") != std::string::npos);
+  CHECK(noidx.out.find("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"CONTRIB_CHECK_stamp\" ON "
+                       "\"CONTRIB_CHECK\" (\"S_T_A_M_P_\", \"R_E_C_N_O_\");") !=
+        std::string::npos);
 
   replace_in_file(w.cfg, "column = \"CT_NOME\"", "column = \"CT_NOMX\"");
   auto col = w.plain("check");

@@ -248,6 +248,25 @@ TEST_CASE("postgres: read_by_keys returns the rows in key order and the missing 
   CHECK(page.end.stamp.empty());
 }
 
+TEST_CASE("postgres: a table in another schema is read through the DSN's search_path",
+          "[postgres]") {
+  pg_test::conn db;
+  db.exec("CREATE SCHEMA IF NOT EXISTS protheus");
+  db.exec("DROP TABLE IF EXISTS protheus.\"SCHEMAT\"");
+  db.exec("CREATE TABLE protheus.\"SCHEMAT\" (\"S_T_A_M_P_\" timestamp, \"R_E_C_N_O_\" integer, "
+          "\"D_E_L_E_T_\" char(1) DEFAULT ' ', \"A1_COD\" text, \"A1_NOME\" text)");
+  db.exec("INSERT INTO protheus.\"SCHEMAT\" VALUES ('2024-01-01', 1, ' ', 'S1', 'n')");
+  source_config c = pg_config();
+  CHECK_FALSE(source::open(c)->describe("SCHEMAT"));
+  c.dsn += " options='-c search_path=protheus'";
+  auto src = source::open(c);
+  CHECK(src->describe("SCHEMAT"));
+  row_page page;
+  src->read_page(query_of("SCHEMAT", 10), page);
+  REQUIRE(page.rows.size() == 1);
+  CHECK(page.rows[0].key == "S1");
+}
+
 TEST_CASE("postgres: a missing table or column is a source error that names it", "[postgres]") {
   pg_test::conn db;
   create_table(db, "HASCOLS", "timestamp");
