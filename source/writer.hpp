@@ -9,8 +9,8 @@
 //   the statement on a read-only connection (nothing is written) and reports
 //   a statement the database refuses at the `sql` key.
 // Concurrency: a runner per cycle, used by one thread (the reconciler's).
-// Limitations: SQLite only for now; PostgreSQL write-back reports that it is
-//   not available yet (check and run say so, exit 2 / 1).
+// Limitations: SQLite (source/sqlite/sqlite_writer.hpp) and PostgreSQL
+//   (source/postgres/postgres_writer.hpp); named parameters only.
 #pragma once
 
 #include "pipeline/config.hpp"

@@ -1,5 +1,6 @@
 // The PostgreSQL source (see postgres_source.hpp).
 #include "source/postgres/postgres_source.hpp"
+#include "source/postgres/pg_common.hpp"
 
 #include "pipeline/redact.hpp"
 
@@ -28,50 +29,6 @@ using result_ptr = std::unique_ptr<PGresult, result_deleter>;
 constexpr const char* app_name = "stampede-source";
 
 enum class stamp_type { text, timestamp, timestamptz };
-
-// The password a DSN carries (as libpq reads it, and as written in a
-// `password=` pair or a URI's user:password@, even when libpq cannot parse
-// the rest) and PGPASSWORD: what no message may contain.
-std::vector<std::string> dsn_secrets(const std::string& dsn) {
-  std::vector<std::string> out;
-  char* err = nullptr;
-  if (PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err)) {
-    for (PQconninfoOption* o = opts; o->keyword; ++o)
-      if (std::string_view(o->keyword) == "password" && o->val && *o->val) out.emplace_back(o->val);
-    PQconninfoFree(opts);
-  }
-  if (err) PQfreemem(err);
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  for (std::size_t at = dsn.find("password"); at != std::string::npos;
-       at = dsn.find("password", at + 1)) {
-    std::size_t i = at + 8;
-    while (i < dsn.size() && space(dsn[i])) ++i;
-    if (i >= dsn.size() || dsn[i] != '=') continue;
-    ++i;
-    while (i < dsn.size() && space(dsn[i])) ++i;
-    const char q = i < dsn.size() && dsn[i] == '\'' ? '\'' : '\0';
-    if (q) ++i;
-    std::size_t j = i;
-    while (j < dsn.size() && (q ? dsn[j] != q : !space(dsn[j]))) ++j;
-    if (j > i) out.push_back(dsn.substr(i, j - i));
-  }
-  if (std::size_t scheme = dsn.find("://"); scheme != std::string::npos) {
-    const std::size_t at = dsn.find('@', scheme + 3);
-    const std::size_t colon = dsn.find(':', scheme + 3);
-    if (at != std::string::npos && colon < at && colon + 1 < at)
-      out.push_back(dsn.substr(colon + 1, at - colon - 1));
-  }
-  if (const char* p = std::getenv("PGPASSWORD"); p && *p) out.emplace_back(p);
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return out;
-}
-
-// libpq's message without its trailing newline.
-std::string trimmed(std::string msg) {
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  return msg;
-}
 
 class postgres_source final : public source {
 public:
@@ -455,22 +412,9 @@ private:
 
   void connect() {
     if (conn_) PQfinish(conn_);
-    // Defaults first: the DSN (expanded from "dbname") overrides them.
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"10", app_name, cfg_.dsn.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string msg = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
-      PQfinish(conn_);
-      conn_ = nullptr;
-      throw source_error(source_errc::open_failed,
-                         redact("cannot connect to PostgreSQL (" + where_ + "): " + msg, secrets_));
-    }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    exec_simple(std::string("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
-                            "SET application_name = '") +
-                app_name +
-                "'; SET default_transaction_read_only = on; SET statement_timeout = '10min'");
+    conn_ = nullptr;
+    conn_ = pg_connect(cfg_.dsn, app_name, where_, secrets_);
+    exec_simple("SET default_transaction_read_only = on; SET statement_timeout = '10min'");
   }
 
   bool lost() const { return !conn_ || PQstatus(conn_) != CONNECTION_OK; }
@@ -514,8 +458,7 @@ private:
     const auto st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
     if (lost()) return nullptr;
-    const char* primary = r ? PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    std::string msg = trimmed(primary ? primary : PQerrorMessage(conn_));
+    std::string msg = pg_error(conn_, r.get());
     const char* code = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
     source_errc c = source_errc::query_failed;
     if (code && std::string_view(code) == "42P01") c = source_errc::no_such_table;

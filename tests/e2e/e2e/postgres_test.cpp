@@ -333,3 +333,117 @@ TEST_CASE("postgres: examples/postgres.toml exports an SA1010 table") {
   CHECK(got["3"].data ==
         R"({"code":"0003","name":"Cliente 3","document":"12345678000193","email":null})");
 }
+
+namespace {
+
+// Service 1 of pg_world with a write-back of the remote id into IDERP.
+void add_pg_writeback(pg_world& w, const std::string& sql) {
+  w.db.exec("ALTER TABLE \"" + w.table + "\" ADD COLUMN \"IDERP\" text");
+  replace_in_file(w.cfg, "target = \"portal\"\n",
+                  "target = \"portal\"\n\n[services.writeback]\nsql = '" + sql + "'\n");
+}
+
+std::int64_t pg_count(pg_world& w, const std::string& where) {
+  return std::stoll(w.db.value("SELECT count(*) FROM \"" + w.table + "\" WHERE " + where));
+}
+
+} // namespace
+
+TEST_CASE("postgres: write-back puts the remote id in the row, the stamp-bumping trigger brings "
+          "the rows back once, unchanged, and nothing loops") {
+  pg_world w("CONTRIB_WB");
+  w.insert(1, 20);
+  add_pg_writeback(w, "UPDATE \"CONTRIB_WB\" SET \"IDERP\" = :id WHERE \"R_E_C_N_O_\" = :key");
+  // As DBAccess does: the update moves the stamp (and the test counts the bumps).
+  w.db.exec("DROP TABLE IF EXISTS wb_bumps");
+  w.db.exec("CREATE TABLE wb_bumps (recno int)");
+  w.db.exec("CREATE OR REPLACE FUNCTION wb_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "NEW.\"S_T_A_M_P_\" := clock_timestamp() AT TIME ZONE 'UTC'; "
+            "INSERT INTO wb_bumps VALUES (NEW.\"R_E_C_N_O_\"); RETURN NEW; END $$");
+  w.db.exec("CREATE TRIGGER wb_bump BEFORE UPDATE OF \"IDERP\" ON \"CONTRIB_WB\" FOR EACH ROW "
+            "EXECUTE FUNCTION wb_bump()");
+  auto chk = w.plain("check");
+  INFO(chk.out);
+  REQUIRE(chk.rc == 0);
+
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  const auto at_target = target_records(w.target.url(), 1);
+  REQUIRE(at_target.size() == 20);
+  CHECK(pg_count(w, "\"IDERP\" IS NOT NULL") == 20);
+  std::int64_t matching = 0;
+  for (const auto& [key, rec] : at_target)
+    matching += pg_count(w, "\"R_E_C_N_O_\" = " + key + " AND \"IDERP\" = '" + rec.id + "'");
+  CHECK(matching == 20);
+  auto show = w.plain("log show 1 " + at_target.begin()->first);
+  INFO(show.out);
+  CHECK(show.out.find("write-back: 1 row changed") != std::string::npos);
+
+  // The bumped rows come back once with unchanged content: nothing is sent
+  // or written back again.
+  auto bumps = [&] { return std::stoll(w.db.value("SELECT count(*) FROM wb_bumps")); };
+  CHECK(bumps() == 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the safety delay
+  for (int run = 0; run < 2; ++run) {
+    r = w.stampede("run --once");
+    INFO(r.out);
+    CHECK(r.rc == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  }
+  CHECK(bumps() == 20);
+  const auto st = get_stats(w.target.url()).services[1];
+  CHECK(st.creates == 20);
+  CHECK(st.updates == 0);
+  CHECK(st.records == 20);
+}
+
+TEST_CASE("postgres: check prepares the write-back statement: a missing column or an unknown "
+          "parameter is exit 2") {
+  pg_world w("CONTRIB_WBCHK");
+  w.insert(1, 2);
+  add_pg_writeback(w, "UPDATE \"CONTRIB_WBCHK\" SET \"NO_SUCH\" = :id WHERE \"R_E_C_N_O_\" = :key");
+  auto r = w.plain("check");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("services[0].writeback.sql") != std::string::npos);
+  CHECK(r.out.find("column \"NO_SUCH\" of relation \"CONTRIB_WBCHK\" does not exist") !=
+        std::string::npos);
+  replace_in_file(w.cfg, "\"NO_SUCH\" = :id WHERE \"R_E_C_N_O_\" = :key",
+                  "\"IDERP\" = :id WHERE \"R_E_C_N_O_\" = :kye");
+  r = w.plain("check");
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("did you mean :key?") != std::string::npos);
+  CHECK(pg_count(w, "\"IDERP\" IS NOT NULL") == 0);
+  CHECK_FALSE(fs::exists(w.state));
+}
+
+TEST_CASE("postgres: a write-back the database refuses for some rows is retried, shown in log "
+          "show, and leaves the delivery alone") {
+  pg_world w("CONTRIB_WBERR");
+  w.insert(1, 10);
+  add_pg_writeback(w, "UPDATE \"CONTRIB_WBERR\" SET \"IDERP\" = :id WHERE \"R_E_C_N_O_\" = :key");
+  w.db.exec("CREATE OR REPLACE FUNCTION wb_refuse_even() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF NEW.\"R_E_C_N_O_\" % 2 = 0 THEN RAISE EXCEPTION 'IDERP is locked for even "
+            "records'; END IF; RETURN NEW; END $$");
+  w.db.exec("CREATE TRIGGER wb_refuse BEFORE UPDATE OF \"IDERP\" ON \"CONTRIB_WBERR\" FOR EACH "
+            "ROW EXECUTE FUNCTION wb_refuse_even()");
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  CHECK(r.rc == 0);  // delivered: a write-back never fails the run
+  CHECK(get_stats(w.target.url()).services[1].creates == 10);
+  CHECK(pg_count(w, "\"IDERP\" IS NOT NULL AND \"R_E_C_N_O_\" % 2 = 0") == 0);
+  CHECK(pg_count(w, "\"IDERP\" IS NOT NULL AND \"R_E_C_N_O_\" % 2 = 1") == 5);
+  auto even = w.plain("log show 1 4");
+  INFO(even.out);
+  CHECK(even.out.find("write-back failed after 4 tries: IDERP is locked for even records") !=
+        std::string::npos);
+  auto odd = w.plain("log show 1 3");
+  INFO(odd.out);
+  CHECK(odd.out.find("write-back: 1 row changed (alone, after 3 failed tries") !=
+        std::string::npos);
+  auto errors = w.plain("log --service 1 --status error --json");
+  CHECK(errors.rc == 0);
+  CHECK(errors.out.find("\"status\":\"error\"") == std::string::npos);
+}
