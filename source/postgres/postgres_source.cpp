@@ -182,6 +182,7 @@ private:
   struct table_shape {
     stamp_type type = stamp_type::text;
     std::vector<stamp_layout> layouts;  // text columns: layouts of the newest stamps
+    std::vector<std::string> zoned;     // timestamptz columns (read in UTC, without zone)
   };
 
   // Parameters stay untyped: PostgreSQL gives each the type of the column it
@@ -203,10 +204,20 @@ private:
     if (it != shapes_.end()) return it->second;
     require_identifier(table, "table");
     table_shape t;
-    auto r = query("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE "
-                   "a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
-                   {quote(table), cfg_.stamp_column}, "reading the type of " + cfg_.stamp_column);
-    if (PQntuples(r.get()) == 0) {
+    auto r = query("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                   "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+                   {quote(table)}, "reading the column types of " + table);
+    std::string type;
+    bool found = false;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      const std::string name = PQgetvalue(r.get(), i, 0), ty = PQgetvalue(r.get(), i, 1);
+      if (name == cfg_.stamp_column) {
+        type = ty;
+        found = true;
+      }
+      if (ty.rfind("timestamp with time zone", 0) == 0) t.zoned.push_back(name);
+    }
+    if (!found) {
       if (!describe(table))
         throw source_error(source_errc::no_such_table,
                            "table " + table + " does not exist in " + where_);
@@ -214,7 +225,6 @@ private:
                          "column " + cfg_.stamp_column + " of table " + table + " not found in " +
                              where_);
     }
-    const std::string type = PQgetvalue(r.get(), 0, 0);
     if (type.rfind("timestamp with time zone", 0) == 0)
       t.type = stamp_type::timestamptz;
     else if (type.rfind("timestamp", 0) == 0)
@@ -261,7 +271,12 @@ private:
                       quote(cfg_.deleted_column) + "::text, " + quote(q.key_column) + "::text";
     for (const auto& c : q.columns) {
       require_identifier(c, "column");
-      sql += ", " + quote(c) + "::text";
+      // A timestamptz reads as its UTC time without a zone ("2024-01-01
+      // 10:00:00"), like a timestamp: what `type = "datetime"` expects.
+      if (std::find(t.zoned.begin(), t.zoned.end(), c) != t.zoned.end())
+        sql += ", (" + quote(c) + " AT TIME ZONE 'UTC')::text";
+      else
+        sql += ", " + quote(c) + "::text";
     }
     return sql + " FROM " + quote(q.table);
   }

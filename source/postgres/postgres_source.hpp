@@ -13,7 +13,8 @@
 //   timestamptz (compared as values, read as "YYYY-MM-DD HH:MM:SS.ffffff"
 //   UTC) or text (compared as text, like SQLite). NULL recnos sort last
 //   (PostgreSQL's order), so a position (s, null_recno) means "done with
-//   stamp s" and start_at(from) is the instant just before `from`.
+//   stamp s" and start_at(from) is the instant just before `from`. Mapped
+//   cells are read as text; a timestamptz cell as its UTC time without zone.
 //   `oldest_open_transaction()` reads pg_stat_activity: the start of the
 //   oldest transaction still open in this database, other than ours.
 //   A lost connection is reopened with backoff (0.2 s doubling, 5 tries) and
