@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <limits>
@@ -123,6 +124,9 @@ public:
                                         row_page& out) override {
     std::vector<std::string> missing;
     const std::string sql = select_list(q) + " WHERE " + quote(q.key_column) + " = $1";
+    const table_shape& t = shape_of(q.table);
+    const auto type = t.types.find(q.key_column);
+    const std::string key_type = type == t.types.end() ? "" : type->second;
     with_retry("reading rows of " + q.table + " by key", [&] {
       missing.clear();
       begin_snapshot();
@@ -130,6 +134,10 @@ public:
       out.end = out.next = keyset_pos{};
       out.last = true;
       for (const auto& k : keys) {
+        if (!fits_integer_column(key_type, k)) {  // e.g. a label key: no row has it
+          missing.push_back(k);
+          continue;
+        }
         auto r = exec(sql, {k});
         if (!r) return;  // connection lost: retried
         if (PQntuples(r.get()) == 0)
@@ -183,7 +191,30 @@ private:
     stamp_type type = stamp_type::text;
     std::vector<stamp_layout> layouts;  // text columns: layouts of the newest stamps
     std::vector<std::string> zoned;     // timestamptz columns (read in UTC, without zone)
+    std::unordered_map<std::string, std::string> types;  // column -> format_type
   };
+
+  // False when `type` is an integer type and `key` is not a value of it (a
+  // bound "abc" would fail the statement, and so the whole batch).
+  static bool fits_integer_column(const std::string& type, const std::string& key) {
+    std::int64_t lo, hi;
+    if (type == "smallint") {
+      lo = std::numeric_limits<std::int16_t>::min(), hi = std::numeric_limits<std::int16_t>::max();
+    } else if (type == "integer") {
+      lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
+    } else if (type == "bigint") {
+      lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    } else {
+      return true;
+    }
+    std::size_t b = 0, e = key.size();
+    while (b < e && key[b] == ' ') ++b;
+    while (e > b && key[e - 1] == ' ') --e;
+    if (b < e && key[b] == '+') ++b;
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(key.data() + b, key.data() + e, v);
+    return ec == std::errc() && ptr == key.data() + e && b < e && v >= lo && v <= hi;
+  }
 
   // Parameters stay untyped: PostgreSQL gives each the type of the column it
   // is compared with, so the (stamp, recno) index is used for every type.
@@ -211,6 +242,7 @@ private:
     bool found = false;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       const std::string name = PQgetvalue(r.get(), i, 0), ty = PQgetvalue(r.get(), i, 1);
+      t.types.emplace(name, ty);
       if (name == cfg_.stamp_column) {
         type = ty;
         found = true;

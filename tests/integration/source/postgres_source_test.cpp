@@ -246,6 +246,16 @@ TEST_CASE("postgres: read_by_keys returns the rows in key order and the missing 
   CHECK(page.at(1, 1, null) == "name2");
   CHECK(page.last);
   CHECK(page.end.stamp.empty());
+
+  // An integer key column: a key that is no integer of its range (a label
+  // key of a row without a key, a typo) is missing, not a failed statement.
+  auto q = query_of("BYKEY", 10);
+  q.key_column = "R_E_C_N_O_";
+  missing = src->read_by_keys(q, {"<NULL A1_COD> R_E_C_N_O_ 9", "3", "99999999999", " 5 "}, page);
+  CHECK(missing == std::vector<std::string>{"<NULL A1_COD> R_E_C_N_O_ 9", "99999999999"});
+  REQUIRE(page.rows.size() == 2);
+  CHECK(page.rows[0].key == "3");
+  CHECK(page.rows[1].key == "5");
 }
 
 TEST_CASE("postgres: a table in another schema is read through the DSN's search_path",
