@@ -262,17 +262,23 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
     }
     return prev[b.size()];
   };
+  // Plausible typo: at most a third of the word (min 2) differs.
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   std::string best;
   std::size_t best_d = std::numeric_limits<std::size_t>::max();
   for (const auto& c : candidates) {
+    // The distance is at least the length difference: a candidate that far
+    // off can never be suggested (nor hide a better one), so a long hostile
+    // word costs O(candidates), not O(|word| x |candidate|) each.
+    const std::size_t diff = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (diff > limit)
+      continue;
     std::size_t d = distance(word, c);
     if (d < best_d) {
       best_d = d;
       best = c;
     }
   }
-  // Plausible typo: at most a third of the word (min 2) differs.
-  std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   if (best_d > limit || best_d >= std::max(word.size(), best.size())) return {};
   return best;
 }
