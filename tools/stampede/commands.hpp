@@ -101,6 +101,10 @@ int cmd_checkpoint_show(const common_options& o, const checkpoint_options& c);
 int cmd_checkpoint_set(const common_options& o, const checkpoint_options& c);
 int cmd_replay(const common_options& o, const checkpoint_options& c);
 
+/// `stampede --version`: "stampede X.Y.Z (BuildType build)" and a line naming
+/// the libraries' versions (version.cpp).
+std::string version_text();
+
 /// --by: the flag, else $USER, else "cli".
 std::string requester(const std::string& by);
 

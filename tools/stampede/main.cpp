@@ -35,6 +35,7 @@ void add_common(CLI::App* sub, common_options& o, bool services) {
 int main(int argc, char** argv) {
   CLI::App app{"stampede: exports ERP records incrementally to HTTP/JSON platforms and "
                "proves what was delivered."};
+  app.set_version_flag("--version", version_text(), "Print this build's version and libraries, then exit");
   app.require_subcommand(1);
   app.fallthrough();  // global options (--log-format) also after the subcommand
   std::string log_format = "auto";
@@ -270,6 +271,8 @@ Examples:
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

@@ -334,3 +334,14 @@ TEST_CASE("SIGTERM mid-load drains, persists and exits 0, and the next run resum
   auto status = w.stampede_plain("status --json --services 19");
   CHECK(status.out.find("\"initial_load\":\"complete\"") != std::string::npos);
 }
+
+TEST_CASE("stampede --version names this build and its libraries, exit 0, no config needed") {
+  auto r = run(bin("tools/stampede/stampede") + " --version");
+  INFO(r.out);
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("stampede 0.") && Catch::Contains(" build)") &&
+                        Catch::Contains("CAF 0.17.6") && Catch::Contains("RocksDB ") &&
+                        Catch::Contains("SQLite 3.") && Catch::Contains("libcurl "));
+  auto h = run(bin("tools/stampede/stampede") + " --help");
+  CHECK_THAT(h.out, Catch::Contains("--version"));
+}
