@@ -220,6 +220,7 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
       ex = *e;
   }
   res.rows_read = ex.rows_read;
+  res.bounds_note = ex.bounds_note;
   // A stop that arrived after the last page does not make the cycle partial.
   res.stopped = ex.stopped;
   if (!store_error.empty()) {

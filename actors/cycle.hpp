@@ -76,6 +76,9 @@ struct cycle_result {
   std::array<std::uint64_t, 4> records{};  // service records by record_status after the cycle
   drain_left left;                   // set with errc::drain_timeout
   bool skipped = false;              // initial_load_only and the load was already complete
+  std::string bounds_note;           // why the cycle's bounds are not the usual ones
+                                     // (plan_bounds: an open transaction holds the upper
+                                     // bound back, a checkpoint set by hand); "" = usual
 };
 
 struct cycle_options {

@@ -211,6 +211,11 @@ void log_cycle(spdlog::logger& lg, const cycle_result& r, std::string_view name)
              {"seconds", r.seconds},
              {"rows_per_second", rate}});
 
+  if (!r.bounds_note.empty())
+    log_event(lg, spdlog::level::info, fmt::format("{}: {}", who, r.bounds_note),
+              {{"event", "bounds"}, {"service", r.service}, {"service_name", name},
+               {"note", r.bounds_note}});
+
   // Distinct record failure reasons, most frequent first; the tail in one line.
   if (!c.reasons.empty() && lg.should_log(spdlog::level::warn)) {
     constexpr std::size_t kShown = 10;

@@ -19,6 +19,9 @@
 //   seconds, rows/s), then one line per distinct record failure reason with
 //   its count (the 10 most frequent, then one line summing the rest), then
 //   the cycle's failure (target-level cause, drain timeout) when there is one.
+//   A cycle whose bounds were not the usual ones (`bounds_note`: an open
+//   transaction holding the upper bound back, a checkpoint set by hand) adds
+//   an info line with event "bounds" after the summary.
 //   Level: info when everything was delivered, warn when records failed or
 //   the cycle was stopped, error when the cycle failed.
 // Concurrency: setup_logging is called once at startup before other threads

@@ -47,8 +47,14 @@ std::string_view scope_name(resend_scope s) {
 
 /// "YYYY-MM-DD[ HH:MM:SS[.fff]]" -> "YYYY-MM-DD HH:MM:SS.fff"; throws request_error.
 std::string normalize_stamp(const std::string& s, const char* field) {
-  if (auto v = parse_stamp(s))
-    return format_stamp(*v, stamp_layout{});  // "YYYY-MM-DD HH:MM:SS.fff", UTC
+  if (auto v = parse_stamp(s)) {
+    // "YYYY-MM-DD HH:MM:SS.fff" (UTC), or .ffffff when the stamp has finer
+    // digits (PostgreSQL's microseconds): a row at exactly --to stays inside.
+    stamp_layout l;
+    if (auto given = layout_of(s); given && given->fraction_digits > 3)
+      l.fraction_digits = 6;
+    return format_stamp(*v, l);
+  }
   bad(fmt::format("{}: '{}' is not a stamp; use \"YYYY-MM-DD HH:MM:SS[.fff]\" (UTC, like the "
                   "source's S_T_A_M_P_; ISO 8601 with T and a zone also works), e.g. "
                   "\"2024-05-01 00:00:00\"",
@@ -360,7 +366,7 @@ void validate(request& r, const config& cfg) {
     case request_kind::replay:
       r.from = normalize_stamp(r.from, "--from");
       r.to = normalize_stamp(r.to, "--to");
-      if (r.to < r.from)
+      if (*parse_stamp(r.to) < *parse_stamp(r.from))  // by time: 3 and 6 digits may mix
         bad(fmt::format("--from {} is after --to {}: the range is empty", r.from, r.to));
       break;
   }

@@ -177,13 +177,21 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
     std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);
   engine_observer o;
   o.progress = [&progress](const cycle_progress& p) { progress.update(p); };
-  o.cycle_done = [&progress, &cfg, log_cycles](const cycle_result& r) {
+  // The last bounds note logged per service: an idle cycle held back by the
+  // same open transaction is logged once, not every cycle.
+  auto notes = std::make_shared<std::map<std::uint32_t, std::string>>();
+  o.cycle_done = [&progress, &cfg, log_cycles, notes](const cycle_result& r) {
     progress.done(r);
     if (!log_cycles)
       return;
     // One log line per service per cycle (reasons, target-level cause); an
-    // idle continuous cycle that found nothing says nothing.
-    if (!r.skipped && !(r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet()))
+    // idle continuous cycle that found nothing says nothing, unless its
+    // bounds note is new (a transaction left open holds the service back).
+    auto& last = (*notes)[r.service];
+    const bool new_note = r.bounds_note != last;
+    last = r.bounds_note;
+    if (!r.skipped &&
+        (new_note || !(r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet())))
       if (const auto* s = cfg.find_service(r.service))
         log_cycle(r, s->name);
   };

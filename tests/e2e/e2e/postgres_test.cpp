@@ -182,6 +182,7 @@ TEST_CASE("postgres: a row held in a transaction open across a cycle is delivere
   auto got = target_records(w.target.url(), 1);
   CHECK(got.size() == 5);  // the later row waits below the open transaction
   CHECK(got.count("101") == 0);
+  CHECK(r.out.find("upper bound held below the oldest open transaction") != std::string::npos);
 
   held.exec("COMMIT");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -192,6 +193,7 @@ TEST_CASE("postgres: a row held in a transaction open across a cycle is delivere
   CHECK(got.size() == 7);
   CHECK(got.count("100") == 1);
   CHECK(got.count("101") == 1);
+  CHECK(r.out.find("open transaction") == std::string::npos);
 }
 
 TEST_CASE("postgres: check names a missing table and a missing column") {

@@ -215,3 +215,23 @@ TEST_CASE("log_cycle: a clean cycle is one info line and many reasons are capped
   CHECK(num(last, "/reasons") == 20);
   CHECK(str(parse(p, lines[0]), "/level") == "warn");  // records failed
 }
+
+TEST_CASE("log_cycle: a cycle held back by an open transaction says so in a line of its own",
+          "[logging]") {
+  captured c(spdlog::level::info, log_format::json);
+  cycle_result r;
+  r.service = 19;
+  r.ok = true;
+  r.bounds_note = "upper bound held below the oldest open transaction (started "
+                  "2026-11-28 01:00:00.000000 UTC)";
+  log_cycle(*c.lg, r, "IPTU");
+  const auto lines = c.lines();
+  REQUIRE(lines.size() == 2);
+  simdjson::dom::parser p;
+  auto b = parse(p, lines[1]);
+  CHECK(str(b, "/event") == "bounds");
+  CHECK(str(b, "/level") == "info");
+  CHECK(num(b, "/service") == 19);
+  CHECK(str(b, "/note") == r.bounds_note);
+  CHECK(str(b, "/msg") == "service 19 'IPTU': " + r.bounds_note);
+}

@@ -260,6 +260,15 @@ TEST_CASE("validate checks the service and normalizes stamps", "[requests]") {
   validate(r, cfg);
   CHECK(r.from == "2024-05-01 00:00:00.000");
   CHECK(r.to == "2024-05-01 12:30:00.500");
+  // Microseconds (PostgreSQL stamps) are kept: cut to milliseconds, a row
+  // stamped exactly --to fell outside its own replay range.
+  auto us = replay_of(19, "2024-05-01 12:30:00.123", "2024-05-01 12:30:00.123456");
+  validate(us, cfg);
+  CHECK(us.from == "2024-05-01 12:30:00.123");
+  CHECK(us.to == "2024-05-01 12:30:00.123456");
+  auto same = replay_of(19, "2024-05-01 12:30:00.123000", "2024-05-01 12:30:00.123");
+  validate(same, cfg);  // one instant in 6 and 3 digits: not an empty range
+  CHECK(same.to == "2024-05-01 12:30:00.123");
 
   auto fails = [&](request x) -> std::string {
     try {
