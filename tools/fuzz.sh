@@ -40,7 +40,7 @@ run_one() {
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$FUZZ_DIR/fuzz-artifacts/$t-" >"$log" 2>&1 || rc=$?
   local runs
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+  runs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
   if [ "$rc" -ne 0 ]; then
     echo "fuzz.sh: $t FAILED (exit $rc), input in $FUZZ_DIR/fuzz-artifacts/$t-*; log $log:"
     grep -v '^#' "$log" | tail -60
