@@ -39,18 +39,8 @@ done
 ROWS=${ARGS[0]}; ROUNDS=${ARGS[1]}; BUILDS=("${ARGS[@]:2}")
 [[ -x $PEERS/compare.sh ]] || die "no compare.sh in $PEERS (pass --peers DIR)"
 
-need=()
-for p in nginx-light:/usr/sbin/nginx syslog-ng-core:/usr/sbin/syslog-ng sqlite3:/usr/bin/sqlite3 \
-         time:/usr/bin/time bc:/usr/bin/bc; do
-  [[ -x ${p#*:} ]] || need+=("${p%%:*}")
-done
-dpkg -s syslog-ng-mod-http >/dev/null 2>&1 || need+=(syslog-ng-mod-http)
-dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
-if [[ ${#need[@]} -gt 0 ]]; then
-  echo "peers_bench: installing ${need[*]}" >&2
-  SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source "$SRC/bench/peers_lib.sh"
+ensure_peer_packages peers_bench
 
 mkdir -p "$WORKDIR"; WORKDIR=$(cd "$WORKDIR" && pwd)
 DB=$WORKDIR/erp-$ROWS.db

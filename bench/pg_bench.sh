@@ -46,17 +46,8 @@ GEN=$BUILD/tools/demogen/stampede-demo-db
 [[ -x $EXE && -x $GEN ]] || die "missing binaries: cmake --build $BUILD --target stampede stampede-demo-db"
 PGBIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
-need=()
-for p in nginx-light:/usr/sbin/nginx syslog-ng-core:/usr/sbin/syslog-ng sqlite3:/usr/bin/sqlite3 \
-         time:/usr/bin/time bc:/usr/bin/bc postgresql-15:$PGBIN/pg_ctl; do
-  [[ -x ${p#*:} ]] || need+=("${p%%:*}")
-done
-dpkg -s syslog-ng-mod-http >/dev/null 2>&1 || need+=(syslog-ng-mod-http)
-if [[ ${#need[@]} -gt 0 ]]; then
-  echo "pg_bench: installing ${need[*]}" >&2
-  SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source "$SRC/bench/peers_lib.sh"
+ensure_peer_packages pg_bench "postgresql-15:$PGBIN/pg_ctl"
 
 mkdir -p "$WORKDIR"; WORKDIR=$(cd "$WORKDIR" && pwd)
 DB=$WORKDIR/erp-$ROWS.db

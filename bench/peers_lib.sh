@@ -1,0 +1,18 @@
+# Sourced by the bench scripts that run ../shared/peers: installs what the
+# peers need when it is missing (apt-get, idempotent).
+#   ensure_peer_packages CALLER [package:path ...]   extra packages checked by a path
+ensure_peer_packages() {
+  local caller=$1; shift
+  local need=() p
+  for p in nginx-light:/usr/sbin/nginx syslog-ng-core:/usr/sbin/syslog-ng sqlite3:/usr/bin/sqlite3 \
+           time:/usr/bin/time bc:/usr/bin/bc "$@"; do
+    [[ -x ${p#*:} ]] || need+=("${p%%:*}")
+  done
+  dpkg -s syslog-ng-mod-http >/dev/null 2>&1 || need+=(syslog-ng-mod-http)
+  dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)  # compare.sh builds limit.c
+  if [[ ${#need[@]} -gt 0 ]]; then
+    echo "$caller: installing ${need[*]}" >&2
+    local sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
