@@ -37,6 +37,18 @@ std::unique_ptr<source> source::open(const source_config& cfg) {
   return source_kind_of(cfg.kind).open(cfg);
 }
 
+void vet_rows(row_page& page, const std::string& key_column, const std::string& stamp_column,
+              const std::string& recno_column) {
+  std::size_t nth = 0;
+  for (std::size_t i = 0; i < page.rows.size(); ++i) {
+    auto& r = page.rows[i];
+    const bool same_group = i > 0 && page.rows[i - 1].recno == null_recno &&
+                            page.rows[i - 1].stamp == r.stamp;
+    nth = r.recno != null_recno ? 0 : same_group ? nth + 1 : 1;
+    vet_row(r, key_column, stamp_column, recno_column, nth);
+  }
+}
+
 bool vet_row(row_page::row_meta& r, const std::string& key_column,
              const std::string& stamp_column, const std::string& recno_column, std::size_t nth) {
   r.problem.clear();

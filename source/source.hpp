@@ -97,6 +97,11 @@ inline constexpr std::int64_t null_recno = std::numeric_limits<std::int64_t>::mi
 bool vet_row(row_page::row_meta& r, const std::string& key_column,
              const std::string& stamp_column, const std::string& recno_column, std::size_t nth);
 
+/// vet_row for every row of a page read in (stamp, recno) order, numbering
+/// the NULL-recno rows of each stamp (1, 2, ...) for their labels.
+void vet_rows(row_page& page, const std::string& key_column, const std::string& stamp_column,
+              const std::string& recno_column);
+
 
 /// Sets out.end (the last row whose stamp parse_stamp reads, else `from` when
 /// it reads, else empty: no checkpoint move) and out.next (the last row, else

@@ -443,16 +443,7 @@ private:
   }
 
   void vet(const page_query& q, row_page& out) {
-    std::size_t nth = 0;
-    for (std::size_t i = 0; i < out.rows.size(); ++i) {
-      auto& r = out.rows[i];
-      nth = (r.recno == null_recno)
-                ? ((i > 0 && out.rows[i - 1].recno == null_recno && out.rows[i - 1].stamp == r.stamp)
-                       ? nth + 1
-                       : 1)
-                : 0;
-      vet_row(r, q.key_column, cfg_.stamp_column, cfg_.recno_column, nth);
-    }
+    vet_rows(out, q.key_column, cfg_.stamp_column, cfg_.recno_column);
   }
 
   // ------------------------------------------------------------- connection
