@@ -2,9 +2,10 @@
 #
 #   STAMPEDE_SANITIZE=ON  ASan + UBSan on everything (tools/test.sh: build-asan/)
 #   STAMPEDE_TSAN=ON      ThreadSanitizer on everything (tools/test.sh: build-tsan/).
-#                         Debian's libcaf_core is not instrumented: tests/tsan.supp
-#                         says what is suppressed because of it and why (ctest
-#                         passes it, tests/CMakeLists.txt).
+#                         Link it against an instrumented CAF:
+#                         -DCAF_CORE_LIBRARY=$(bash tools/caf-tsan.sh build-tsan/caf);
+#                         Debian's libcaf_core is not instrumented, and TSan then
+#                         reports every message hand-off as a race (FUZZING.md).
 #   STAMPEDE_FUZZ=ON      clang only: libFuzzer coverage + ASan + UBSan on
 #                         everything, and the tests/fuzz targets (FUZZING.md).
 # Without STAMPEDE_FUZZ the fuzz targets' inputs are still replayed by the
@@ -31,6 +32,11 @@ if(STAMPEDE_SANITIZE)
 elseif(STAMPEDE_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  if(CAF_CORE_LIBRARY MATCHES "^/usr/lib/")
+    message(WARNING "STAMPEDE_TSAN with Debian's uninstrumented ${CAF_CORE_LIBRARY}: TSan "
+                    "reports CAF's message hand-offs as races. Configure with "
+                    "-DCAF_CORE_LIBRARY=$(bash tools/caf-tsan.sh build-tsan/caf)")
+  endif()
 elseif(STAMPEDE_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "STAMPEDE_FUZZ needs clang (libFuzzer): configure with "
