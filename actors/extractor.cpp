@@ -165,9 +165,8 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
       const auto& svc = *st.cfg.service;
       try {
         st.src = source::open(src_cfg);
-        st.query.table = svc.table;
+        static_cast<table_spec&>(st.query) = spec_of(src_cfg, svc);
         st.query.columns = st.cfg.columns;
-        st.query.key_column = svc.key_column.empty() ? src_cfg.recno_column : svc.key_column;
         st.query.limit = src_cfg.page_size;
         bounds_input in;
         in.checkpoint = keyset_pos{st.cfg.start.checkpoint_stamp, st.cfg.start.checkpoint_recno};
@@ -179,12 +178,12 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
         const cycle_bounds plan = plan_bounds(in);
         st.bounds_note = plan.note;
         st.query.upper = plan.upper;
-        st.query.after = plan.from ? st.src->start_at(svc.table, *plan.from) : plan.after;
+        st.query.after = plan.from ? st.src->start_at(st.query, *plan.from) : plan.after;
         if (st.cfg.probe)
           st.cfg.probe->cycle_start(in.source_now.unix_ms(),
                                     unix_ms_of(parse_stamp(st.cfg.start.checkpoint_stamp)));
         if (st.cfg.initial_load)
-          st.rows_expected = st.src->count_rows(svc.table, st.query.upper);
+          st.rows_expected = st.src->count_rows(st.query, st.query.upper);
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();

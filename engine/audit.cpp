@@ -43,9 +43,8 @@ audit_report auditor::run(const audit_options& o) {
   // Pass 1: source -> ledger, in keyset pages over the whole table.
   const transformer tf(svc_, cfg_.target_of(svc_), cfg_.source);
   page_query q;
-  q.table = svc_.table;
+  static_cast<table_spec&>(q) = spec_of(cfg_.source, svc_);
   q.columns = tf.columns();
-  q.key_column = svc_.key_column.empty() ? cfg_.source.recno_column : svc_.key_column;
   q.limit = std::max<std::uint32_t>(1, o.range_rows);
   row_page page;
   page.service = svc_.id;

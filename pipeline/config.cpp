@@ -263,6 +263,30 @@ struct reader {
     return true;
   }
 
+  // A soft-delete column: an identifier, or "" (the table has no soft deletes).
+  bool deleted_column(const toml::table& t, const std::string& path, std::string& out) {
+    const toml::node* n = t.get("deleted_column");
+    if (n && n->is_string() && n->as_string()->get().empty()) {
+      out.clear();
+      return true;
+    }
+    return ident(t, "deleted_column", path, out);
+  }
+
+  // deleted_value: the text that marks a deleted row; not empty.
+  bool deleted_value(const toml::table& t, const std::string& path, std::string& out) {
+    std::string v;
+    if (!str(t, "deleted_value", path, v)) return false;
+    if (v.empty()) {
+      error(*t.get("deleted_value"), join_path(path, "deleted_value"), "must not be empty",
+            "write the value that marks a deleted row, e.g. \"*\"; for a table without soft "
+            "deletes set deleted_column = \"\"");
+      return false;
+    }
+    out = std::move(v);
+    return true;
+  }
+
   template <class T>
   bool integer(const toml::table& t, std::string_view key, const std::string& path, T& out,
                std::int64_t min, std::int64_t max) {
@@ -363,14 +387,15 @@ struct reader {
     if (t) {
       check_keys(*t, p,
                  {"kind", "path", "dsn", "stamp_column", "recno_column", "deleted_column",
-                  "page_size", "safety_delay", "lookback", "timezone"});
+                  "deleted_value", "page_size", "safety_delay", "lookback", "timezone"});
       enumeration<source_kind>(*t, "kind", p, s.kind,
                                {{"sqlite", source_kind::sqlite}, {"postgres", source_kind::postgres}});
       str(*t, "path", p, s.path);
       str(*t, "dsn", p, s.dsn);
       ident(*t, "stamp_column", p, s.stamp_column);
       ident(*t, "recno_column", p, s.recno_column);
-      ident(*t, "deleted_column", p, s.deleted_column);
+      deleted_column(*t, p, s.deleted_column);
+      deleted_value(*t, p, s.deleted_value);
       integer(*t, "page_size", p, s.page_size, 1, 1'000'000);
       dur(*t, "safety_delay", p, s.safety_delay, duration{0}, day);
       dur(*t, "lookback", p, s.lookback, duration{0}, 366 * day);
@@ -757,11 +782,131 @@ struct reader {
             "did you mean :" + best + "? (other names are read from the target's answer)");
   }
 
+  // Per-service source options: columns, composite key, key trimming, where
+  // with params, query (docs/configuration.md "Per-service source options").
+  void read_source_options(const toml::table& t, const std::string& p, service_config& s) {
+    std::string v;
+    if (ident(t, "stamp_column", p, v)) s.stamp_column = v;
+    if (ident(t, "recno_column", p, v)) s.recno_column = v;
+    if (deleted_column(t, p, v)) s.deleted_column = v;
+    if (deleted_value(t, p, v)) s.deleted_value = v;
+    boolean(t, "trim_key", p, s.trim_key);
+    if (const toml::node* n = t.get("key_columns")) {
+      const std::string kp = p + ".key_columns";
+      const toml::array* arr = n->as_array();
+      if (!arr) {
+        wrong_type(*n, kp, "an array of column names",
+                   "write `key_columns = [\"A1_FILIAL\", \"A1_COD\"]`");
+      } else {
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          const toml::node& e = *arr->get(i);
+          const std::string ep = kp + "[" + std::to_string(i) + "]";
+          auto name = e.is_string() ? text(e, ep) : std::nullopt;
+          if (!e.is_string()) wrong_type(e, ep, "a column name (string)");
+          if (!name) continue;
+          if (!safe_identifier(*name)) {
+            error(e, ep, "`" + *name + "` is not a plain SQL identifier",
+                  "use only letters, digits and _; names are quoted into SQL");
+          } else if (std::find(s.key_columns.begin(), s.key_columns.end(), *name) !=
+                     s.key_columns.end()) {
+            error(e, ep, "column `" + *name + "` appears twice", "name each key column once");
+          } else {
+            s.key_columns.push_back(*name);
+          }
+        }
+        if (arr->size() < 2)
+          error(*n, kp, "a composite key needs at least two columns",
+                "for one column write `key_column = \"...\"` instead");
+        if (t.get("key_column"))
+          error(*n, kp, "`key_column` and `key_columns` are mutually exclusive",
+                "keep `key_columns` for a composite key, or `key_column` for one column");
+      }
+    }
+    if (const toml::node* n = t.get("query")) {
+      s.query_line = static_cast<int>(n->source().begin.line);
+      s.query_col = static_cast<int>(n->source().begin.column);
+      if (str(t, "query", p, s.query)) {
+        std::string_view q = s.query;
+        while (!q.empty() && (q.front() == ' ' || q.front() == '\n' || q.front() == '\t' ||
+                              q.front() == '\r' || q.front() == '('))
+          q.remove_prefix(1);
+        auto starts = [&](std::string_view w) {
+          if (q.size() < w.size()) return false;
+          for (std::size_t i = 0; i < w.size(); ++i)
+            if ((q[i] | 0x20) != w[i]) return false;
+          return true;
+        };
+        if (!starts("select") && !starts("with"))
+          error(*n, p + ".query", "is not a SELECT",
+                "write one SELECT (or WITH ... SELECT) whose result holds the stamp, recno, "
+                "deleted and key columns; stampede pages over it");
+        else if (s.query.find(';') != std::string::npos)
+          error(*n, p + ".query", "must be one statement without `;`",
+                "remove the `;`: stampede wraps the query as a subquery");
+      }
+      if (t.get("table"))
+        error(*n, p + ".query", "`table` and `query` are mutually exclusive",
+              "keep `table` to read one table, or `query` for a join");
+    }
+    if (const toml::node* n = t.get("where")) {
+      s.where_line = static_cast<int>(n->source().begin.line);
+      s.where_col = static_cast<int>(n->source().begin.column);
+      if (str(t, "where", p, s.where) && s.where.empty())
+        error(*n, p + ".where", "must not be empty", "write a condition or remove `where`");
+    }
+    const auto used = sql_parameter_names(s.where);
+    if (const toml::table* pt = sub_table(t, "params", p)) {
+      for (auto&& [k, node] : *pt) {
+        const std::string name(k.str());
+        const std::string pp = p + ".params." + name;
+        std::string value;
+        if (const auto* i = node.as_integer()) {
+          value = std::to_string(i->get());
+        } else if (node.is_string()) {
+          auto v = text(node, pp);
+          if (!v) continue;
+          value = std::move(*v);
+        } else {
+          wrong_type(node, pp, "a string (or an integer)", "write `params = { filial = \"01\" }`");
+          continue;
+        }
+        if (std::find(used.begin(), used.end(), name) == used.end()) {
+          std::string best = closest_name(name, used);
+          error(k.source(), pp,
+                "parameter `" + name + "` is not used in " +
+                    (s.where.empty() ? std::string("`where` (there is none)")
+                                     : "`where` (" + s.where + ")"),
+                best.empty() ? "write :" + name + " in `where`, or remove the parameter"
+                             : "did you mean `" + best + "`?");
+          continue;
+        }
+        s.params.emplace_back(name, std::move(value));
+      }
+    }
+    for (const auto& name : used) {
+      const bool given = std::any_of(s.params.begin(), s.params.end(),
+                                     [&](const auto& pr) { return pr.first == name; });
+      const bool listed = t.get("params") && t.get("params")->as_table() &&
+                          t.get("params")->as_table()->get(name);
+      if (given || listed) continue;
+      std::vector<std::string> names;
+      if (const toml::table* pt = t.get("params") ? t.get("params")->as_table() : nullptr)
+        for (auto&& [k, node] : *pt) names.emplace_back(k.str());
+      std::string best = closest_name(name, names);
+      error(s.where_line, s.where_col, p + ".where",
+            "parameter :" + name + " has no value in `params`",
+            best.empty() ? "add `params = { " + name + " = \"...\" }` to the service"
+                         : "did you mean :" + best + "? (the names in `params`)");
+    }
+  }
+
   void read_service(const toml::table& t, const std::string& p, service_config& s) {
     s.line = static_cast<int>(t.source().begin.line);
     s.col = static_cast<int>(t.source().begin.column);
-    check_keys(t, p, {"id", "name", "table", "target", "key_column", "schedule", "resend_schedule",
-                      "after", "writeback", "fields"});
+    check_keys(t, p, {"id", "name", "table", "query", "target", "key_column", "key_columns",
+                      "trim_key", "stamp_column", "recno_column", "deleted_column",
+                      "deleted_value", "where", "params", "schedule", "resend_schedule", "after",
+                      "writeback", "fields"});
     if (!t.get("id"))
       missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
     else
@@ -770,15 +915,16 @@ struct reader {
       missing(&t, p + ".name", "the service name", "add `name = \"taxpayers\"`");
     else if (str(t, "name", p, s.name) && s.name.empty())
       error(*t.get("name"), p + ".name", "must not be empty", "name the service");
-    if (!t.get("table"))
-      missing(&t, p + ".table", "the source table", "add `table = \"SA1010\"`");
-    else
+    if (!t.get("table") && !t.get("query"))
+      missing(&t, p + ".table", "the source table", "add `table = \"SA1010\"` (or a `query`)");
+    else if (t.get("table"))
       ident(t, "table", p, s.table);
     if (!t.get("target"))
       missing(&t, p + ".target", "the target name", "add `target = \"portal\"` naming a [targets.NAME] table");
     else
       str(t, "target", p, s.target);
     ident(t, "key_column", p, s.key_column);
+    read_source_options(t, p, s);
     if (const toml::node* n = t.get("schedule")) {
       if (auto v = text(*n, p + ".schedule")) {
         if (auto sc = parse_schedule(*v))
@@ -896,7 +1042,12 @@ struct reader {
           error(*st.get("target"), p + ".target",
                 "target \"" + s.target + "\" is not defined under [targets]", hint);
         }
-        if (s.key_column.empty()) s.key_column = c.source.recno_column;
+        if (!s.key_columns.empty()) {
+          s.key_column.clear();
+          for (std::size_t k = 0; k < s.key_columns.size(); ++k)
+            s.key_column += (k ? "|" : "") + s.key_columns[k];
+        }
+        if (s.key_column.empty()) s.key_column = s.recno_column.value_or(c.source.recno_column);
         check_writeback(s, p);
         // A parameter from the target's answer needs the answer of a success.
         if (s.writeback && c.targets.count(s.target) &&

@@ -53,7 +53,8 @@ struct source_config {
   std::string dsn;                  // postgres: libpq connection string or URI
   std::string stamp_column = "S_T_A_M_P_";
   std::string recno_column = "R_E_C_N_O_";
-  std::string deleted_column = "D_E_L_E_T_";
+  std::string deleted_column = "D_E_L_E_T_";  // "" = the tables have no soft deletes
+  std::string deleted_value = "*";  // deleted_column equal to this (trailing spaces ignored)
   std::uint32_t page_size = 5000;   // rows per keyset page
   duration safety_delay{2000};      // upper bound = source clock - safety_delay
   duration lookback{600000};        // re-read window behind the checkpoint
@@ -197,9 +198,21 @@ struct writeback_config {
 struct service_config {
   std::uint32_t id = 0;              // 1..65535, unique; initial loads run in id order
   std::string name;                  // "taxpayers"
-  std::string table;                 // source table
+  std::string table;                 // source table ("" when `query` is set)
   std::string target;                // a key of [targets]
-  std::string key_column;            // record key; default source.recno_column
+  std::string key_column;            // record key; default source.recno_column (with
+                                     // key_columns: their names joined by "|", for display)
+  // Per-service source options (docs/configuration.md); nullopt = [source]'s.
+  std::optional<std::string> stamp_column, recno_column;
+  std::optional<std::string> deleted_column;  // "" = this table has no soft deletes
+  std::optional<std::string> deleted_value;
+  std::vector<std::string> key_columns;  // composite key (2+ columns), instead of key_column
+  bool trim_key = true;              // trailing spaces (CHAR padding) dropped from key values
+  std::string where;                 // extra condition with :name parameters
+  std::vector<std::pair<std::string, std::string>> params;  // name -> value for `where`
+  std::string query;                 // a SELECT paged as a subquery, instead of `table`
+  int where_line = 0, where_col = 0; // position of `where` (`query`: query_line/col); 0 = none
+  int query_line = 0, query_col = 0;
   schedule when;                     // "schedule" key
   std::optional<schedule> resend_when; // "resend_schedule": resend every Error record (continuous)
   std::vector<field_mapping> fields;

@@ -16,6 +16,31 @@ bool operator<(const keyset_pos& a, const keyset_pos& b) {
   return a.recno < b.recno;
 }
 
+void append_key_part(std::string& key, std::string_view part, std::size_t i) {
+  if (i > 0) key += '|';
+  for (char c : part) {
+    if (c == '|' || c == '\\') key += '\\';
+    key += c;
+  }
+}
+
+std::optional<std::vector<std::string>> split_composite_key(std::string_view key, std::size_t n) {
+  std::vector<std::string> parts(1);
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    if (c == '\\') {
+      if (++i == key.size()) return std::nullopt;  // a dangling escape
+      parts.back() += key[i];
+    } else if (c == '|') {
+      parts.emplace_back();
+    } else {
+      parts.back() += c;
+    }
+  }
+  if (parts.size() != n) return std::nullopt;
+  return parts;
+}
+
 } // namespace stampede
 
 namespace stampede {

@@ -43,6 +43,15 @@ inline bool is_label_key(std::string_view key) {
          (key.rfind("<NULL ", 0) == 0 || key.rfind("<empty ", 0) == 0);
 }
 
+/// A composite key (a service's key_columns) as one record key: the values
+/// joined by '|', a '|' or '\' inside a value written as "\|" / "\\"
+/// ("01|000001"). Appends part `i` (0-based) to `key` (no allocation
+/// once `key` has the capacity: the readers reuse it row after row).
+void append_key_part(std::string& key, std::string_view part, std::size_t i);
+
+/// The values of a composite key of `n` parts; nullopt when `key` is not one.
+std::optional<std::vector<std::string>> split_composite_key(std::string_view key, std::size_t n);
+
 /// One page of source rows, in (stamp, recno) order.
 struct row_page {
   std::uint32_t service = 0;

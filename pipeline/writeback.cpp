@@ -96,6 +96,68 @@ std::vector<std::string> sql_parameter_names(std::string_view sql) {
   return out;
 }
 
+namespace {
+
+bool ident_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+
+} // namespace
+
+std::string number_named_parameters(const std::string& sql, std::vector<std::string>& names,
+                                    char prefix, int first) {
+  names.clear();
+  std::string out;
+  out.reserve(sql.size() + 8);
+  const std::size_t n = sql.size();
+  std::size_t i = 0;
+  // Copies sql[i..end) and moves i past it.
+  auto copy_to = [&](std::size_t end) {
+    end = std::min(end, n);
+    out.append(sql, i, end - i);
+    i = end;
+  };
+  while (i < n) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {  // a literal or a quoted name ('' / "" escape themselves)
+      std::size_t j = i + 1;
+      while (j < n && sql[j] != c) ++j;
+      copy_to(j + 1);
+    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      copy_to(sql.find('\n', i));
+    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      const std::size_t end = sql.find("*/", i + 2);
+      copy_to(end == std::string::npos ? n : end + 2);
+    } else if (c == '$' && i + 1 < n && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      names.emplace_back("?");  // positional: cannot be bound by name
+      copy_to(i + 2);
+    } else if (c == '$') {  // $tag$ ... $tag$ (dollar quoting), else a plain $
+      std::size_t j = i + 1;
+      while (j < n && ident_char(sql[j])) ++j;
+      if (j < n && sql[j] == '$') {
+        const std::string tag = sql.substr(i, j - i + 1);
+        const std::size_t end = sql.find(tag, j + 1);
+        copy_to(end == std::string::npos ? n : end + tag.size());
+      } else {
+        copy_to(i + 1);
+      }
+    } else if (c == ':' && i + 1 < n && sql[i + 1] == ':') {
+      copy_to(i + 2);  // a cast
+    } else if (c == ':' && i + 1 < n && ident_start(sql[i + 1])) {
+      std::size_t j = i + 1;
+      while (j < n && ident_char(sql[j])) ++j;
+      const std::string name = sql.substr(i + 1, j - i - 1);
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) it = names.insert(names.end(), name);
+      out += prefix;
+      out += std::to_string(it - names.begin() + first);
+      i = j;
+    } else {
+      copy_to(i + 1);
+    }
+  }
+  return out;
+}
+
 std::string field_parameter_name(std::string_view field) {
   std::string s(field);
   std::replace(s.begin(), s.end(), '.', '_');
@@ -112,6 +174,11 @@ std::vector<writeback_param> writeback_params(const service_config& svc,
       p.src = writeback_param::from::id;
     } else if (n == "key") {
       p.src = writeback_param::from::key;
+    } else if (auto k = std::find(svc.key_columns.begin(), svc.key_columns.end(), n);
+               k != svc.key_columns.end()) {
+      p.src = writeback_param::from::key_part;  // a column of a composite key
+      p.part = std::size_t(k - svc.key_columns.begin());
+      p.parts = svc.key_columns.size();
     } else {
       p.src = writeback_param::from::answer;
       p.pointer = "/" + n;
@@ -130,6 +197,7 @@ std::vector<writeback_param> writeback_params(const service_config& svc,
 std::vector<std::pair<std::string, std::string>>
 writeback_param_typos(const service_config& svc, const std::vector<std::string>& names) {
   std::vector<std::string> known{"id", "key"};
+  known.insert(known.end(), svc.key_columns.begin(), svc.key_columns.end());
   for (const auto& f : svc.fields)
     known.push_back(field_parameter_name(f.name));
   std::vector<std::pair<std::string, std::string>> out;
@@ -181,6 +249,13 @@ void writeback_plan::rows(const batch_result& r, std::vector<writeback_row>& out
           break;
         case writeback_param::from::key:
           row.values.emplace_back(rec.key);
+          break;
+        case writeback_param::from::key_part:
+          if (auto parts = is_label_key(rec.key) ? std::nullopt
+                                                 : split_composite_key(rec.key, p.parts))
+            row.values.emplace_back(std::move((*parts)[p.part]));
+          else
+            row.values.emplace_back(std::nullopt);  // a label key: matches no row
           break;
         case writeback_param::from::field:
           row.values.push_back(value_at(parser, b.data(rec), p.pointer, found));

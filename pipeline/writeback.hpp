@@ -6,7 +6,8 @@
 //   - `sql_parameter_names(sql)`: the `:name` parameters of a statement, in
 //     order of first use, outside string literals, quoted names and comments.
 //   - `writeback_plan` says where each parameter's value comes from: `:id`
-//     the remote id, `:key` the record key, a mapped field by its name (dots
+//     the remote id, `:key` the record key (with key_columns also each key
+//     column by its name: `:A1_FILIAL`, `:A1_COD`), a mapped field by its name (dots
 //     as `_`: `address.city` -> `:address_city`) from the JSON sent, any other
 //     name from the member of that name in the target's answer for the record.
 //     `rows(result)` gives one row of values per record of a batch result
@@ -47,13 +48,22 @@ namespace stampede {
 /// The `:name` parameters of `sql` (without the colon), first use first, each once.
 std::vector<std::string> sql_parameter_names(std::string_view sql);
 
+/// `sql` with every `:name` (outside quotes, comments, dollar quotes and `::`
+/// casts) replaced by `prefix` and a number counting from `first`, the same
+/// name always the same number; the names, in order of first appearance, go
+/// to `names` (a positional `$n` in `sql` adds "?"). PostgreSQL: ('$', 1);
+/// SQLite: ('?', n).
+std::string number_named_parameters(const std::string& sql, std::vector<std::string>& names,
+                                    char prefix, int first);
+
 /// "address.city" -> "address_city": the parameter name of a mapped field.
 std::string field_parameter_name(std::string_view field);
 
 struct writeback_param {
-  enum class from { id, key, field, answer } src = from::answer;
+  enum class from { id, key, key_part, field, answer } src = from::answer;
   std::string name;     // parameter name
   std::string pointer;  // field: JSON pointer into the record sent; answer: into the result object
+  std::size_t part = 0, parts = 0;  // key_part: which column of the composite key, of how many
 };
 
 /// Where each of `names` comes from for service `svc`.

@@ -38,14 +38,14 @@ struct checker {
     return {cfg.file, line, column, std::move(path), std::move(msg), std::move(hint)};
   }
 
-  void missing_column(const table_info& t, const std::string& table, const std::string& col,
+  // `in`: "table SA1010" or "the query's result".
+  void missing_column(const table_info& t, const std::string& in, const std::string& col,
                       int line, int column, std::string path) {
     std::string best = closest_name(col, t.columns);
-    std::string hint = best.empty() ? "columns of " + table + ": " + list(t.columns)
+    std::string hint = best.empty() ? "columns of " + in + ": " + list(t.columns)
                                     : "did you mean `" + best + "`?";
     rep.errors.push_back(diag(line, column, std::move(path),
-                              "column `" + col + "` does not exist in table " + table,
-                              std::move(hint)));
+                              "column `" + col + "` does not exist in " + in, std::move(hint)));
   }
 
   static std::string list(const std::vector<std::string>& v) {
@@ -58,12 +58,23 @@ struct checker {
   void service(source& src, const service_config& s) {
     const std::string p = "services[" + std::to_string(s.file_index) + "]";
     const std::string label = "service " + std::to_string(s.id) + " (" + s.name + ")";
+    const table_spec spec = spec_of(cfg.source, s);
+    table_spec bare = spec;  // without the where: the table's (the query's) own columns
+    bare.where.clear();
+    const bool is_query = !s.query.empty();
+    const std::string in = is_query ? "the query's result" : "table " + s.table;
     std::optional<table_info> t;
     try {
-      t = src.describe(s.table);
+      t = src.describe(bare);
     } catch (const source_error& e) {
-      rep.errors.push_back(diag(s.line, s.col, p + ".table", e.what(),
-                                "check that the database is readable"));
+      if (is_query)
+        rep.errors.push_back(diag(s.query_line, s.query_col, p + ".query",
+                                  label + ": the query does not run: " + e.what(),
+                                  "fix the query: one SELECT whose result holds the stamp, "
+                                  "recno, deleted and key columns"));
+      else
+        rep.errors.push_back(diag(s.line, s.col, p + ".table", e.what(),
+                                  "check that the database is readable"));
       return;
     }
     if (!t) {
@@ -80,48 +91,68 @@ struct checker {
                                     : "did you mean `" + best + "`?"));
       return;
     }
-    const source_config& sc = cfg.source;
     std::size_t before = rep.errors.size();
-    for (const auto& [col, key] : {std::pair{sc.stamp_column, "source.stamp_column"},
-                                   std::pair{sc.recno_column, "source.recno_column"},
-                                   std::pair{sc.deleted_column, "source.deleted_column"}})
-      if (!has_column(*t, col, kind->exact_names))
-        missing_column(*t, s.table, col, s.line, s.col, key);
-    if (!has_column(*t, s.key_column, kind->exact_names))
-      missing_column(*t, s.table, s.key_column, s.line, s.col, p + ".key_column");
+    // A column the service names itself is reported at its own key, else at [source]'s.
+    auto key_of = [&](const std::optional<std::string>& own, const char* key) {
+      return own ? p + "." + key : std::string("source.") + key;
+    };
+    for (const auto& [col, key] :
+         {std::pair{spec.stamp_column, key_of(s.stamp_column, "stamp_column")},
+          std::pair{spec.recno_column, key_of(s.recno_column, "recno_column")},
+          std::pair{spec.deleted_column, key_of(s.deleted_column, "deleted_column")}})
+      if (!col.empty() && !has_column(*t, col, kind->exact_names))
+        missing_column(*t, in, col, s.line, s.col, key);
+    for (std::size_t i = 0; i < s.key_columns.size(); ++i)
+      if (!has_column(*t, s.key_columns[i], kind->exact_names))
+        missing_column(*t, in, s.key_columns[i], s.line, s.col,
+                       p + ".key_columns[" + std::to_string(i) + "]");
+    if (s.key_columns.empty() && !has_column(*t, spec.key_column, kind->exact_names))
+      missing_column(*t, in, spec.key_column, s.line, s.col, p + ".key_column");
     for (std::size_t i = 0; i < s.fields.size(); ++i) {
       const field_mapping& f = s.fields[i];
       if (f.value || f.column.empty()) continue;
       if (!has_column(*t, f.column, kind->exact_names))
-        missing_column(*t, s.table, f.column, f.line, f.col,
+        missing_column(*t, in, f.column, f.line, f.col,
                        p + ".fields[" + std::to_string(i) + "].column");
+    }
+    if (rep.errors.size() == before && !spec.where.empty()) {
+      try {  // the where prepares, its parameters bound
+        src.describe(spec);
+      } catch (const source_error& e) {
+        rep.errors.push_back(diag(s.where_line, s.where_col, p + ".where",
+                                  label + ": the condition does not run: " + e.what(),
+                                  "fix `where`: a condition on the columns of " + in +
+                                      ", with :name parameters given in `params`"));
+      }
     }
     if (!t->has_stamp_index)
       rep.warnings.push_back(diag(
           s.line, s.col, p + ".table",
-          label + ": table " + s.table + " has no index starting with " + sc.stamp_column +
+          label + ": table " + s.table + " has no index starting with " + spec.stamp_column +
               "; every page will scan the table",
-          "run: " + kind->index_advice(sc, s.table)));
+          "run: " + kind->index_advice(spec)));
     if (rep.errors.size() != before) return;
-    std::string line = label + ": table " + s.table + ", " + std::to_string(s.fields.size()) +
-                       " fields, " + std::to_string(t->columns.size()) + " columns";
+    std::string line = label + ": " + (is_query ? std::string("query") : "table " + s.table) +
+                       ", " + std::to_string(s.fields.size()) + " fields, " +
+                       std::to_string(t->columns.size()) + " columns";
     try {
-      line += ", " + std::to_string(src.count_rows(s.table, std::nullopt)) + " rows";
+      line += ", " + std::to_string(src.count_rows(spec, std::nullopt)) + " rows";
     } catch (const source_error&) {
     }
-    line += t->has_stamp_index ? ", stamp index present" : ", NO stamp index";
+    if (!is_query) line += t->has_stamp_index ? ", stamp index present" : ", NO stamp index";
     rep.info.push_back(std::move(line));
-    stamps(src, s, label);
+    stamps(src, s, spec, label, key_of(s.stamp_column, "stamp_column"));
   }
 
   // Samples the stamp column at both ends and says which layouts it holds.
-  void stamps(source& src, const service_config& s, const std::string& label) {
-    const std::string& col = cfg.source.stamp_column;
+  void stamps(source& src, const service_config& s, const table_spec& spec,
+              const std::string& label, const std::string& key) {
+    const std::string& col = spec.stamp_column;
     stamp_sample sm;
     try {
-      sm = src.sample_stamps(s.table, 500);
+      sm = src.sample_stamps(spec, 500);
     } catch (const source_error& e) {
-      rep.warnings.push_back(diag(s.line, s.col, "source.stamp_column",
+      rep.warnings.push_back(diag(s.line, s.col, key,
                                   label + ": cannot sample " + col + ": " + e.what(), ""));
       return;
     }
@@ -139,7 +170,7 @@ struct checker {
       std::string ex;
       for (const auto& u : sm.unreadable) ex += (ex.empty() ? "\"" : ", \"") + u + "\"";
       rep.warnings.push_back(diag(
-          s.line, s.col, "source.stamp_column",
+          s.line, s.col, key,
           label + ": " + std::to_string(sm.unreadable_count + sm.nulls) + " sampled " + col +
               " values are not date-times" + (ex.empty() ? "" : " (e.g. " + ex + ")") +
               "; those rows become record errors and never move the checkpoint",
@@ -147,7 +178,7 @@ struct checker {
     }
     if (sm.layouts.size() > 1)
       rep.warnings.push_back(diag(
-          s.line, s.col, "source.stamp_column",
+          s.line, s.col, key,
           label + ": " + col + " mixes " + std::to_string(sm.layouts.size()) +
               " layouts; they compare as text, so rows in a layout other than the newest row's "
               "can be read a cycle late",

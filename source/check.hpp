@@ -2,9 +2,11 @@
 //
 // Operation: `check_source(cfg)` opens the source (read-only; a missing
 //   SQLite file is reported, never created) and, for every service, checks
-//   that the table, every mapped column, the key column and the stamp/recno/
-//   deleted columns exist. Problems point at the service's or field's line in
-//   the config file. A stamp column without an index is a warning (with the
+//   that the table (or the service's `query`: it must run; its result's
+//   columns count), every mapped column, the key column(s) and the service's
+//   stamp/recno/deleted columns exist (closest names given), and that the
+//   service's `where` runs with its parameters bound. Problems point at the
+//   service's, field's, `query`'s or `where`'s line in the config file. A stamp column without an index is a warning (with the
 //   CREATE INDEX to run). `info` lists what was found (tables, row counts).
 // Concurrency: opens its own source connection; call from any one thread.
 // Limitations: column names compare as the source kind does (SQLite:

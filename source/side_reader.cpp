@@ -105,7 +105,7 @@ bool side_reader::next(row_page& out) {
       if (!from || !to)
         throw std::invalid_argument("replay range \"" + rr.from + "\" .. \"" + rr.to +
                                     "\" is not a pair of stamps");
-      replay_query_.after = src_.start_at(base_.table, *from);
+      replay_query_.after = src_.start_at(base_, *from);
       replay_query_.upper = *to;
       replay_started_ = true;
     }

@@ -33,6 +33,31 @@ const source_kind_entry& source_kind_of(source_kind k) {
   throw source_error(source_errc::open_failed, "unknown source kind");
 }
 
+std::string table_spec::key_name() const {
+  if (key_columns.empty()) return key_column;
+  std::string out;
+  for (std::size_t i = 0; i < key_columns.size(); ++i) out += (i ? "|" : "") + key_columns[i];
+  return out;
+}
+
+table_spec spec_of(const source_config& src, const service_config& svc) {
+  table_spec t;
+  t.table = svc.table;
+  t.query = svc.query;
+  t.where = svc.where;
+  t.params = svc.params;
+  t.stamp_column = svc.stamp_column.value_or(src.stamp_column);
+  t.recno_column = svc.recno_column.value_or(src.recno_column);
+  t.deleted_column = svc.deleted_column.value_or(src.deleted_column);
+  t.deleted_value = svc.deleted_value.value_or(src.deleted_value);
+  t.key_columns = svc.key_columns;
+  t.key_column = svc.key_columns.empty() && !svc.key_column.empty() ? svc.key_column
+                                                                    : t.recno_column;
+  if (!svc.key_columns.empty()) t.key_column.clear();
+  t.trim_key = svc.trim_key;
+  return t;
+}
+
 std::unique_ptr<source> source::open(const source_config& cfg) {
   return source_kind_of(cfg.kind).open(cfg);
 }

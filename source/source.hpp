@@ -15,8 +15,14 @@
 //   becomes a record error under a key that names the row) and never becomes
 //   `page.end`, the checkpoint candidate. Mapped cells are read as text into
 //   the page arena: INTEGER as decimal, REAL as the shortest round-trip
-//   decimal, TEXT/BLOB as stored, NULL as a null cell. `D_E_L_E_T_ = '*'`
-//   marks a row deleted. Sources are read-only: extraction never writes.
+//   decimal, TEXT/BLOB as stored, NULL as a null cell. What a service reads
+//   is its `table_spec` (spec_of): its table or a query (paged as a
+//   subquery), its stamp/recno/deleted/key columns and a `where` whose
+//   :name parameters are bound, never interpolated. The deleted column equal
+//   to deleted_value (default `D_E_L_E_T_ = '*'`) marks a row deleted; with
+//   no deleted column no row is. Keys lose their trailing spaces (trim_key);
+//   a composite key is its values joined (append_key_part). Sources are
+//   read-only: extraction never writes.
 // Concurrency: one `source` per thread; an instance is not thread-safe.
 // Limitations: table and column names must match [A-Za-z0-9_]+ (they are
 //   quoted into SQL; values are always bound). A text stamp column compares
@@ -65,10 +71,47 @@ struct table_info {
   bool has_stamp_index = false;      // an index whose first column is the stamp column
 };
 
-struct page_query {
-  std::string table;
-  std::vector<std::string> columns;  // mapped columns, read as text
+/// What one service reads: its table (or query), its stamp, recno, deleted
+/// and key columns, and its filter. spec_of(source, service) builds it from
+/// the configuration; a bare table name converts to a spec with the default
+/// column names.
+struct table_spec {
+  table_spec() = default;
+  table_spec(std::string t) : table(std::move(t)) {}  // NOLINT: implicit on purpose
+  table_spec(const char* t) : table(t) {}              // NOLINT
+  std::string table;                 // source table; "" when `query` is set
+  std::string query;                 // a SELECT, paged as a subquery instead of `table`
+  std::string where;                 // extra condition; :name parameters bound from `params`
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string stamp_column = "S_T_A_M_P_";
+  std::string recno_column = "R_E_C_N_O_";
+  std::string deleted_column = "D_E_L_E_T_";  // "" = no soft deletes
+  std::string deleted_value = "*";   // deleted when the column equals it (trailing spaces ignored)
   std::string key_column;            // record key, read as text
+  std::vector<std::string> key_columns;  // composite key (2+); then key_column is not read
+  bool trim_key = true;              // drop trailing spaces of key values (CHAR padding)
+
+  /// The key columns: key_columns, else {key_column}.
+  std::vector<std::string> keys() const {
+    return key_columns.empty() ? std::vector<std::string>{key_column} : key_columns;
+  }
+  /// The key's name in messages: "A1_COD", "A1_FILIAL|A1_COD".
+  std::string key_name() const;
+  /// "table SA1010" or "the query of ..." in messages.
+  std::string what() const { return query.empty() ? "table " + table : "the service's query"; }
+};
+
+/// The spec of service `svc`: its own options, else `src`'s.
+table_spec spec_of(const source_config& src, const service_config& svc);
+
+/// `value` equals `deleted_value`, trailing spaces of `value` ignored.
+inline bool is_deleted_value(std::string_view value, std::string_view deleted_value) {
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return !value.empty() && value == deleted_value;
+}
+
+struct page_query : table_spec {
+  std::vector<std::string> columns;  // mapped columns, read as text
   keyset_pos after;                  // strictly after (stamp, recno); stamp "" = from the start
   std::optional<stamp> upper;        // stamp <= upper; nullopt = no upper bound
   std::uint32_t limit = 5000;        // >= 1
@@ -124,17 +167,20 @@ public:
   /// The position just before every row of `table` with stamp >= `from`
   /// (the lookback window's start, a replay range's start), its stamp written
   /// the way the column compares.
-  virtual keyset_pos start_at(const std::string& table, stamp from) = 0;
+  virtual keyset_pos start_at(const table_spec& t, stamp from) = 0;
 
   /// The start of the oldest transaction still open in the database, when
   /// the source can see it (PostgreSQL); nullopt otherwise.
   virtual std::optional<stamp> oldest_open_transaction() { return std::nullopt; }
 
-  /// Up to `n` stamps from each end of `table`'s stamp column (for `check`).
-  virtual stamp_sample sample_stamps(const std::string& table, std::size_t n) = 0;
+  /// Up to `n` stamps from each end of the spec's stamp column (for `check`).
+  virtual stamp_sample sample_stamps(const table_spec& t, std::size_t n) = 0;
 
-  /// Columns and stamp index of `table`; nullopt when there is no such table.
-  virtual std::optional<table_info> describe(const std::string& table) = 0;
+  /// Columns of the table and whether an index starts with t.stamp_column;
+  /// nullopt when there is no such table. With t.query: the columns of its
+  /// result (has_stamp_index true: not known); throws source_error with the
+  /// database's message when the query (or t.where) does not prepare.
+  virtual std::optional<table_info> describe(const table_spec& t) = 0;
 
   /// Fills `out`: clears it (keeping `service`/`seq` and buffer capacity), then
   /// sets columns, arena, cells, rows[i].key/stamp/recno/deleted/problem
@@ -142,16 +188,19 @@ public:
   /// last = (rows < limit).
   virtual void read_page(const page_query& q, row_page& out) = 0;
 
-  /// The rows whose key column equals one of `keys` (the resend queue): fills
-  /// `out` like read_page (q.table, q.columns and q.key_column are used; the
-  /// keyset fields are ignored; `end` is empty, `last` true), at most one row
-  /// per key, in the order of `keys`. Returns the keys no row has any more.
+  /// The rows whose key equals one of `keys` (the resend queue): fills
+  /// `out` like read_page (the spec and q.columns are used; the keyset fields
+  /// are ignored; `end` is empty, `last` true), at most one row per key, in
+  /// the order of `keys`. With trim_key a key also finds its row when the
+  /// column holds it padded with trailing spaces; a composite key is split
+  /// (split_composite_key) and matched column by column. Returns the keys no
+  /// row has any more.
   virtual std::vector<std::string> read_by_keys(const page_query& q,
                                                 const std::vector<std::string>& keys,
                                                 row_page& out) = 0;
 
   /// Rows with stamp <= upper (nullopt = all rows), for progress/ETA.
-  virtual std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper) = 0;
+  virtual std::uint64_t count_rows(const table_spec& t, std::optional<stamp> upper) = 0;
 
   /// The tables and views `describe` can find, for `check`'s "did you mean"
   /// hint on a missing table; empty when the source does not list them.
@@ -198,7 +247,7 @@ struct source_kind_entry {
   /// "SQLite \"demo.db\"": names the database in check's info lines.
   std::string (*describe)(const source_config& cfg);
   /// The statement that creates the (stamp, recno) index `check` advises.
-  std::string (*index_advice)(const source_config& cfg, const std::string& table);
+  std::string (*index_advice)(const table_spec& t);
   /// The `[source]` key that says where the database is ("source.path",
   /// "source.dsn"), and what to check when it cannot be opened: for check's errors.
   std::string_view location_key;

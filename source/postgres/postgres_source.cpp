@@ -3,6 +3,7 @@
 #include "source/postgres/pg_common.hpp"
 
 #include "pipeline/redact.hpp"
+#include "pipeline/writeback.hpp"
 
 #include <libpq-fe.h>
 
@@ -31,14 +32,44 @@ constexpr const char* app_name = "stampede-source";
 
 enum class stamp_type { text, timestamp, timestamptz };
 
+// The name a query's result goes by in the pages' FROM (qualifies its columns).
+constexpr const char* query_alias = "stampede_q";
+
+// The FROM clause of a spec: the table, or the query as a subquery.
+std::string from_of(const table_spec& t) {
+  if (!t.query.empty()) return "(" + t.query + ") AS " + quote(query_alias);
+  require_identifier(t.table, "table");
+  return quote(t.table);
+}
+
+// Appends " AND (where)" to `sql`, its :names numbered after `ps`, and their
+// values to `ps` (bound, never interpolated). Nothing without a where.
+void add_filter(const table_spec& t, std::string& sql, std::vector<std::string>& ps) {
+  if (t.where.empty()) return;
+  std::vector<std::string> names;
+  sql += " AND (" + number_named_parameters(t.where, names, '$', int(ps.size()) + 1) + ")";
+  for (const auto& n : names) {
+    auto it = std::find_if(t.params.begin(), t.params.end(),
+                           [&](const auto& p) { return p.first == n; });
+    if (it == t.params.end())
+      throw source_error(source_errc::query_failed,
+                         "parameter :" + n + " of `where` has no value in `params`");
+    ps.push_back(it->second);
+  }
+}
+
+// The length n of "character varying(n)" / "character(n)", else 0.
+int declared_length(const std::string& type) {
+  const auto open = type.find('(');
+  if (open == std::string::npos) return 0;
+  return std::atoi(type.c_str() + open + 1);
+}
+
 class postgres_source final : public source {
 public:
   explicit postgres_source(const source_config& cfg)
       : cfg_(cfg), where_(describe_dsn(cfg.dsn)), secrets_(dsn_secrets(cfg.dsn)) {
     for (const auto& s : secrets_) redactor::global().add(s);
-    require_identifier(cfg.stamp_column, "source.stamp_column");
-    require_identifier(cfg.recno_column, "source.recno_column");
-    require_identifier(cfg.deleted_column, "source.deleted_column");
     if (cfg.dsn.empty())
       throw source_error(source_errc::open_failed, "source.dsn is empty; give a connection string");
     connect();
@@ -66,7 +97,7 @@ public:
     return parse_stamp(PQgetvalue(r.get(), 0, 0));
   }
 
-  keyset_pos start_at(const std::string& table, stamp from) override {
+  keyset_pos start_at(const table_spec& table, stamp from) override {
     // (s, null_recno) means "done with stamp s" here (NULL recnos sort last):
     // the position is the last instant before `from`, in the column's terms.
     const table_shape& t = shape_of(table);
@@ -82,17 +113,20 @@ public:
     return keyset_pos{std::move(lo), null_recno};
   }
 
-  stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
+  stamp_sample sample_stamps(const table_spec& table, std::size_t n) override {
     const table_shape& t = shape_of(table);
     std::vector<std::optional<std::string>> texts;
-    const std::string s = column_of(table, cfg_.stamp_column);
-    auto cnt = query("SELECT count(*) FROM " + quote(table), {}, "counting rows of " + table);
+    const std::string s = column_of(table, table.stamp_column);
+    std::vector<std::string> ps;
+    std::string from = from_of(table) + " WHERE true";
+    add_filter(table, from, ps);
+    auto cnt = query("SELECT count(*) FROM " + from, ps, "counting rows of " + table.what());
     const bool whole = std::stoull(PQgetvalue(cnt.get(), 0, 0)) <= 2 * n;
     for (const char* dir : {"ASC", "DESC"}) {
       if (whole && dir[0] == 'D') break;
-      auto r = query("SELECT " + stamp_text(t, table) + " FROM " + quote(table) + " ORDER BY " + s + " " + dir +
-                         " LIMIT " + std::to_string(whole ? 2 * n : n),
-                     {}, "sampling the stamps of " + table);
+      auto r = query("SELECT " + stamp_text(t, table) + " FROM " + from + " ORDER BY " + s + " " +
+                         dir + " LIMIT " + std::to_string(whole ? 2 * n : n),
+                     ps, "sampling the stamps of " + table.what());
       for (int i = 0; i < PQntuples(r.get()); ++i)
         texts.emplace_back(PQgetisnull(r.get(), i, 0)
                                ? std::nullopt
@@ -101,7 +135,21 @@ public:
     return summarize_stamps(texts);
   }
 
-  std::optional<table_info> describe(const std::string& table) override {
+  std::optional<table_info> describe(const table_spec& spec) override {
+    if (!spec.query.empty() || !spec.where.empty()) {
+      // The query (and the where) must prepare; a query's columns are its result's.
+      std::vector<std::string> ps;
+      std::string sql = "SELECT * FROM " + from_of(spec) + " WHERE true";
+      add_filter(spec, sql, ps);
+      auto r = query(sql + " LIMIT 0", ps, "preparing " + spec.what());
+      if (!spec.query.empty()) {
+        table_info info;
+        for (int i = 0; i < PQnfields(r.get()); ++i) info.columns.emplace_back(PQfname(r.get(), i));
+        info.has_stamp_index = true;  // not known for a query
+        return info;
+      }
+    }
+    const std::string& table = spec.table;
     auto r = query("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND "
                    "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                    {quote(table)}, "describing table " + table);
@@ -111,34 +159,62 @@ public:
     auto ix = query("SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
                     "a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass($1) AND a.attname = $2 "
                     "LIMIT 1",
-                    {quote(table), cfg_.stamp_column}, "listing the indexes of " + table);
+                    {quote(table), spec.stamp_column}, "listing the indexes of " + table);
     info.has_stamp_index = PQntuples(ix.get()) > 0;
     return info;
   }
 
   void read_page(const page_query& q, row_page& out) override {
-    with_retry("reading rows of " + q.table, [&] { read_page_once(q, out); });
+    with_retry("reading rows of " + q.what(), [&] { read_page_once(q, out); });
   }
 
   std::vector<std::string> read_by_keys(const page_query& q, const std::vector<std::string>& keys,
                                         row_page& out) override {
     std::vector<std::string> missing;
-    const std::string sql = select_list(q) + " WHERE " + quote(q.key_column) + " = $1";
-    const table_shape& t = shape_of(q.table);
-    const auto type = t.types.find(q.key_column);
-    const std::string key_type = type == t.types.end() ? "" : type->second;
-    with_retry("reading rows of " + q.table + " by key", [&] {
+    const table_shape& t = shape_of(q);
+    const auto key_columns = q.keys();
+    const std::size_t nk = key_columns.size();
+    // Key i is $(i+1). With trim_key a value the column holds padded is found
+    // too: char(n) compares without trailing spaces by itself; varchar(n)
+    // also matches the key padded to n (both through the index).
+    std::string sql = select_list(q) + " WHERE true";
+    std::vector<std::string> key_types;
+    for (std::size_t i = 0; i < nk; ++i) {
+      const auto type = t.types.find(key_columns[i]);
+      key_types.push_back(type == t.types.end() ? "" : type->second);
+      const std::string k = column_of(q, key_columns[i]), a = "$" + std::to_string(i + 1);
+      const int n = declared_length(key_types.back());
+      if (q.trim_key && key_types.back().rfind("character varying", 0) == 0 && n > 0)
+        sql += " AND (" + k + " = " + a + " OR " + k + " = rpad(" + a + "::text, " +
+               std::to_string(n) + "))";
+      else
+        sql += " AND " + k + " = " + a;
+    }
+    std::vector<std::string> ps(nk);
+    add_filter(q, sql, ps);
+    sql += " LIMIT 1";
+    with_retry("reading rows of " + q.what() + " by key", [&] {
       missing.clear();
       begin_snapshot();
       reset_page(q, out);
       out.end = out.next = keyset_pos{};
       out.last = true;
       for (const auto& k : keys) {
-        if (!fits_integer_column(key_type, k)) {  // e.g. a label key: no row has it
+        bool fits = true;
+        if (nk == 1) {
+          ps[0] = k;
+        } else if (auto parts = is_label_key(k) ? std::nullopt : split_composite_key(k, nk)) {
+          for (std::size_t i = 0; i < nk; ++i) ps[i] = std::move((*parts)[i]);
+        } else {
+          fits = false;
+        }
+        for (std::size_t i = 0; fits && i < nk; ++i)
+          fits = fits_integer_column(key_types[i], ps[i]);
+        if (!fits) {  // e.g. a label key: no row has it
           missing.push_back(k);
           continue;
         }
-        auto r = exec(sql, {k});
+        auto r = exec(sql, ps);
         if (!r) return;  // connection lost: retried
         if (PQntuples(r.get()) == 0)
           missing.push_back(k);
@@ -151,15 +227,16 @@ public:
     return missing;
   }
 
-  std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper) override {
+  std::uint64_t count_rows(const table_spec& table, std::optional<stamp> upper) override {
     const table_shape& t = shape_of(table);
-    std::string sql = "SELECT count(*) FROM " + quote(table);
+    std::string sql = "SELECT count(*) FROM " + from_of(table) + " WHERE true";
     std::vector<std::string> params;
     if (upper) {
-      sql += " WHERE " + column_of(table, cfg_.stamp_column) + " <= $1" + cast(t);
+      sql += " AND " + column_of(table, table.stamp_column) + " <= $1" + cast(t);
       params.push_back(upper_text(t, *upper));
     }
-    auto r = query(sql, params, "counting rows of " + table);
+    add_filter(table, sql, params);
+    auto r = query(sql, params, "counting rows of " + table.what());
     return std::stoull(PQgetvalue(r.get(), 0, 0));
   }
 
@@ -230,9 +307,13 @@ private:
     return hi;
   }
 
-  const table_shape& shape_of(const std::string& table) {
-    auto it = shapes_.find(table);
+  const table_shape& shape_of(const table_spec& spec) {
+    const std::string key = spec.table + '\x1f' + spec.query + '\x1f' + spec.stamp_column;
+    auto it = shapes_.find(key);
     if (it != shapes_.end()) return it->second;
+    require_identifier(spec.stamp_column, "stamp_column");
+    if (!spec.query.empty()) return shapes_.emplace(key, query_shape(spec)).first->second;
+    const std::string& table = spec.table;
     require_identifier(table, "table");
     table_shape t;
     auto r = query("SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
@@ -243,7 +324,7 @@ private:
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       const std::string name = PQgetvalue(r.get(), i, 0), ty = PQgetvalue(r.get(), i, 1);
       t.types.emplace(name, ty);
-      if (name == cfg_.stamp_column) {
+      if (name == spec.stamp_column) {
         type = ty;
         found = true;
       }
@@ -254,38 +335,76 @@ private:
         throw source_error(source_errc::no_such_table,
                            "table " + table + " does not exist in " + where_);
       throw source_error(source_errc::no_such_column,
-                         "column " + cfg_.stamp_column + " of table " + table + " not found in " +
+                         "column " + spec.stamp_column + " of table " + table + " not found in " +
                              where_);
     }
+    stamp_layouts(spec, type, t);
+    return shapes_.emplace(key, std::move(t)).first->second;
+  }
+
+  // The shape of a query's result: its columns' types from a LIMIT 0 run.
+  table_shape query_shape(const table_spec& spec) {
+    auto r = query("SELECT * FROM " + from_of(spec) + " LIMIT 0", {}, "preparing the query");
+    table_shape t;
+    std::string type;
+    for (int i = 0; i < PQnfields(r.get()); ++i) {
+      std::string ty;
+      switch (PQftype(r.get(), i)) {  // pg_type OIDs of the types the source looks at
+        case 20: ty = "bigint"; break;
+        case 21: ty = "smallint"; break;
+        case 23: ty = "integer"; break;
+        case 1042: ty = "character"; break;
+        case 1114: ty = "timestamp without time zone"; break;
+        case 1184: ty = "timestamp with time zone"; break;
+        default: ty = "other"; break;
+      }
+      const std::string name = PQfname(r.get(), i);
+      if (name == spec.stamp_column) type = ty;
+      if (ty == "timestamp with time zone") t.zoned.push_back(name);
+      t.types.emplace(name, std::move(ty));
+    }
+    if (type.empty())
+      throw source_error(source_errc::no_such_column,
+                         "the query's result has no column " + spec.stamp_column + " (in " +
+                             where_ + ")",
+                         "select the stamp column in the query (e.g. SA1.S_T_A_M_P_), or set "
+                         "stamp_column to the name it has in the result");
+    stamp_layouts(spec, type, t);
+    return t;
+  }
+
+  // The stamp column's kind from its type; a text column's layouts of the newest stamps.
+  void stamp_layouts(const table_spec& spec, const std::string& type, table_shape& t) {
     if (type.rfind("timestamp with time zone", 0) == 0)
       t.type = stamp_type::timestamptz;
     else if (type.rfind("timestamp", 0) == 0)
       t.type = stamp_type::timestamp;
     if (t.type == stamp_type::text) {
-      const std::string s = column_of(table, cfg_.stamp_column);
-      auto n = query("SELECT " + s + "::text FROM " + quote(table) + " WHERE " + s +
+      const std::string s = column_of(spec, spec.stamp_column);
+      auto n = query("SELECT " + s + "::text FROM " + from_of(spec) + " WHERE " + s +
                          " IS NOT NULL ORDER BY " + s + " DESC LIMIT 64",
-                     {}, "reading the newest stamps of " + table);
+                     {}, "reading the newest stamps of " + spec.what());
       for (int i = 0; i < PQntuples(n.get()); ++i)
         if (auto l = layout_of(PQgetvalue(n.get(), i, 0)))
           if (std::find(t.layouts.begin(), t.layouts.end(), *l) == t.layouts.end())
             t.layouts.push_back(std::move(*l));
       if (t.layouts.empty()) t.layouts.emplace_back();
     }
-    return shapes_.emplace(table, std::move(t)).first->second;
   }
 
-  // `table`.`column`: in ORDER BY an unqualified name would be the output
-  // column of that name (the stamp as text; the key, when it is the recno).
-  static std::string column_of(const std::string& table, const std::string& column) {
-    return quote(table) + "." + quote(column);
+  // `table`.`column` (a query's: stampede_q.`column`): in ORDER BY an
+  // unqualified name would be the output column of that name (the stamp as
+  // text; the key, when it is the recno).
+  static std::string column_of(const table_spec& t, const std::string& column) {
+    require_identifier(column, "column");
+    return quote(t.query.empty() ? t.table : query_alias) + "." + quote(column);
   }
 
   // The stamp as the page reads it: a text column as written; timestamp and
   // timestamptz values (UTC) as "YYYY-MM-DD HH:MM:SS.ffffff", which they
   // read back exactly as a bound parameter (the session is in UTC).
-  std::string stamp_text(const table_shape& t, const std::string& table) const {
-    const std::string s = column_of(table, cfg_.stamp_column);
+  std::string stamp_text(const table_shape& t, const table_spec& table) const {
+    const std::string s = column_of(table, table.stamp_column);
     switch (t.type) {
       case stamp_type::timestamp: return "to_char(" + s + ", 'YYYY-MM-DD HH24:MI:SS.US')";
       case stamp_type::timestamptz:
@@ -295,12 +414,15 @@ private:
     return s + "::text";
   }
 
+  // The stamp (as text), recno, deleted (NULL without a deleted column), the
+  // key column(s) as the server writes them (a char(n) with its padding:
+  // trim_key decides), then the mapped columns as text.
   std::string select_list(const page_query& q) {
-    require_identifier(q.table, "table");
-    require_identifier(q.key_column, "key column");
-    const table_shape& t = shape_of(q.table);
-    std::string sql = "SELECT " + stamp_text(t, q.table) + ", " + quote(cfg_.recno_column) + ", " +
-                      quote(cfg_.deleted_column) + "::text, " + quote(q.key_column) + "::text";
+    const table_shape& t = shape_of(q);
+    std::string sql = "SELECT " + stamp_text(t, q) + ", " + column_of(q, q.recno_column) + ", " +
+                      (q.deleted_column.empty() ? std::string("NULL::text")
+                                                : column_of(q, q.deleted_column) + "::text");
+    for (const auto& k : q.keys()) sql += ", " + column_of(q, k);
     for (const auto& c : q.columns) {
       require_identifier(c, "column");
       // A timestamptz reads as its UTC time without a zone ("2024-01-01
@@ -310,11 +432,11 @@ private:
       else
         sql += ", " + quote(c) + "::text";
     }
-    return sql + " FROM " + quote(q.table);
+    return sql + " FROM " + from_of(q);
   }
 
   void reset_page(const page_query& q, row_page& out) {
-    auto& cols = columns_[q.table];
+    auto& cols = columns_[q.table + '\x1f' + q.query];
     if (!cols || *cols != q.columns) cols = std::make_shared<const std::vector<std::string>>(q.columns);
     out.columns = cols;
     out.arena.clear();
@@ -325,9 +447,9 @@ private:
   // One page in one snapshot; leaves `out` unchanged in meaning on a lost
   // connection (with_retry reads it again from the start).
   void read_page_once(const page_query& q, row_page& out) {
-    const table_shape& t = shape_of(q.table);
-    const std::string c = cast(t), s = column_of(q.table, cfg_.stamp_column),
-                      r = column_of(q.table, cfg_.recno_column);
+    const table_shape& t = shape_of(q);
+    const std::string c = cast(t), s = column_of(q, q.stamp_column),
+                      r = column_of(q, q.recno_column);
     const std::string base = select_list(q);
     begin_snapshot();
     reset_page(q, out);
@@ -346,6 +468,7 @@ private:
         ps.push_back(p3[0]);
         sql += " AND " + s + " <= $3" + c;
       }
+      add_filter(q, sql, ps);
       ps.push_back(std::to_string(q.limit));
       sql += " ORDER BY " + r + " LIMIT $" + std::to_string(ps.size());
       auto res = exec(sql, ps);
@@ -358,6 +481,7 @@ private:
           pn.push_back(p3[0]);
           nulls += " AND " + s + " <= $2" + c;
         }
+        add_filter(q, nulls, pn);
         auto rn = exec(nulls, pn);
         if (!rn) return;
         n = append_rows(rn.get(), q, out, std::numeric_limits<std::size_t>::max(), q.upper);
@@ -376,6 +500,7 @@ private:
         ps.push_back(p3[0]);
         sql += " AND " + s + " <= $" + std::to_string(ps.size()) + c;
       }
+      add_filter(q, sql, ps);
       ps.push_back(std::to_string(q.limit - n));
       sql += " ORDER BY " + s + ", " + r + " LIMIT $" + std::to_string(ps.size());
       auto res = exec(sql, ps);
@@ -391,7 +516,10 @@ private:
         --keep;
       out.rows.resize(keep);
       out.cells.resize(keep * q.columns.size());
-      auto res = exec(base + " WHERE " + s + " = $1" + c + " AND " + r + " IS NULL", {st});
+      std::vector<std::string> pn{st};
+      std::string nulls = base + " WHERE " + s + " = $1" + c + " AND " + r + " IS NULL";
+      add_filter(q, nulls, pn);
+      auto res = exec(nulls, pn);
       if (!res) return;
       append_rows(res.get(), q, out, std::numeric_limits<std::size_t>::max());
     }
@@ -408,6 +536,7 @@ private:
                           const std::optional<stamp>& upper = std::nullopt) {
     const int rows = PQntuples(res);
     const std::size_t ncols = q.columns.size();
+    const std::size_t nk = q.key_columns.empty() ? 1 : q.key_columns.size();
     std::size_t added = 0;
     for (int i = 0; i < rows && added < limit; ++i) {
       row_page::row_meta m;
@@ -420,13 +549,30 @@ private:
         }
       }
       m.recno = PQgetisnull(res, i, 1) ? null_recno : std::stoll(PQgetvalue(res, i, 1));
-      m.deleted = !PQgetisnull(res, i, 2) && PQgetvalue(res, i, 2)[0] == '*';
-      m.key_null = PQgetisnull(res, i, 3);
-      if (!m.key_null) m.key.assign(PQgetvalue(res, i, 3), std::size_t(PQgetlength(res, i, 3)));
+      m.deleted = !PQgetisnull(res, i, 2) &&
+                  is_deleted_value(std::string_view(PQgetvalue(res, i, 2),
+                                                    std::size_t(PQgetlength(res, i, 2))),
+                                   q.deleted_value);
+      m.key_null = false;
+      for (std::size_t k = 0; k < nk; ++k) {
+        if (PQgetisnull(res, i, int(3 + k))) {
+          m.key_null = true;
+          continue;
+        }
+        std::string_view part(PQgetvalue(res, i, int(3 + k)),
+                              std::size_t(PQgetlength(res, i, int(3 + k))));
+        if (q.trim_key)
+          while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+        if (nk == 1)
+          m.key.assign(part);
+        else
+          append_key_part(m.key, part, k);
+      }
+      if (m.key_null) m.key.clear();
       out.rows.push_back(std::move(m));
       for (std::size_t c = 0; c < ncols; ++c) {
         row_page::cell cell;
-        const int col = int(c) + 4;
+        const int col = int(c + 3 + nk);
         if (PQgetisnull(res, i, col)) {
           cell.null = true;
         } else {
@@ -443,7 +589,7 @@ private:
   }
 
   void vet(const page_query& q, row_page& out) {
-    vet_rows(out, q.key_column, cfg_.stamp_column, cfg_.recno_column);
+    vet_rows(out, q.key_name(), q.stamp_column, q.recno_column);
   }
 
   // ------------------------------------------------------------- connection
@@ -575,9 +721,9 @@ source_kind_entry postgres_source_kind() {
     return out;
   };
   e.describe = [](const source_config& cfg) { return describe_dsn(cfg.dsn); };
-  e.index_advice = [](const source_config& cfg, const std::string& table) {
-    return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + quote(table + "_stamp") + " ON " +
-           quote(table) + " (" + quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
+  e.index_advice = [](const table_spec& t) {
+    return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + quote(t.table + "_stamp") + " ON " +
+           quote(t.table) + " (" + quote(t.stamp_column) + ", " + quote(t.recno_column) + ");";
   };
   e.location_key = "source.dsn";
   e.exact_names = true;

@@ -15,6 +15,11 @@
 //   (PostgreSQL's order), so a position (s, null_recno) means "done with
 //   stamp s" and start_at(from) is the instant just before `from`. Mapped
 //   cells are read as text; a timestamptz cell as its UTC time without zone.
+//   A service's query is paged as `(query) AS "stampede_q"` (its columns'
+//   types from a LIMIT 0 run); its `where` is appended to every statement,
+//   its :names numbered after the statement's own $n. Key columns are read
+//   as the server prints them (char(n) padded) and trimmed (trim_key);
+//   read_by_keys matches char(n) natively and varchar(n) also padded to n.
 //   `oldest_open_transaction()` reads pg_stat_activity: the start of the
 //   oldest transaction still open in this database, other than ours.
 //   A lost connection is reopened with backoff (0.2 s doubling, 5 tries) and
@@ -23,6 +28,8 @@
 // Limitations: pg_stat_activity shows other roles' xact_start only to
 //   superusers and members of pg_read_all_stats (check_warnings() says so,
 //   with the GRANT); otherwise only the lookback catches their late commits.
+//   A trimmed key held padded in a `text` column (no declared length) is not
+//   found again by read_by_keys.
 #pragma once
 
 #include "source/source.hpp"

@@ -18,62 +18,10 @@ namespace {
 constexpr const char* app_name = "stampede-writeback";
 constexpr const char* statement_name = "stampede_writeback";
 
-bool ident_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
-
 } // namespace
 
 std::string pg_named_parameters(const std::string& sql, std::vector<std::string>& names) {
-  names.clear();
-  std::string out;
-  out.reserve(sql.size() + 8);
-  const std::size_t n = sql.size();
-  std::size_t i = 0;
-  // Copies sql[i..end) and moves i past it.
-  auto copy_to = [&](std::size_t end) {
-    end = std::min(end, n);
-    out.append(sql, i, end - i);
-    i = end;
-  };
-  while (i < n) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"') {  // a literal or a quoted name ('' / "" escape themselves)
-      std::size_t j = i + 1;
-      while (j < n && sql[j] != c) ++j;
-      copy_to(j + 1);
-    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-      copy_to(sql.find('\n', i));
-    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-      const std::size_t end = sql.find("*/", i + 2);
-      copy_to(end == std::string::npos ? n : end + 2);
-    } else if (c == '$' && i + 1 < n && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
-      names.emplace_back("?");  // positional: cannot be bound by name
-      copy_to(i + 2);
-    } else if (c == '$') {  // $tag$ ... $tag$ (dollar quoting), else a plain $
-      std::size_t j = i + 1;
-      while (j < n && ident_char(sql[j])) ++j;
-      if (j < n && sql[j] == '$') {
-        const std::string tag = sql.substr(i, j - i + 1);
-        const std::size_t end = sql.find(tag, j + 1);
-        copy_to(end == std::string::npos ? n : end + tag.size());
-      } else {
-        copy_to(i + 1);
-      }
-    } else if (c == ':' && i + 1 < n && sql[i + 1] == ':') {
-      copy_to(i + 2);  // a cast
-    } else if (c == ':' && i + 1 < n && ident_start(sql[i + 1])) {
-      std::size_t j = i + 1;
-      while (j < n && ident_char(sql[j])) ++j;
-      const std::string name = sql.substr(i + 1, j - i - 1);
-      auto it = std::find(names.begin(), names.end(), name);
-      if (it == names.end()) it = names.insert(names.end(), name);
-      out += "$" + std::to_string(it - names.begin() + 1);
-      i = j;
-    } else {
-      copy_to(i + 1);
-    }
-  }
-  return out;
+  return number_named_parameters(sql, names, '$', 1);
 }
 
 struct postgres_writer::impl {

@@ -2,6 +2,8 @@
 // two prepared statements per page shape, reused with sqlite3_reset.
 #include "source/sqlite/sqlite_source.hpp"
 
+#include "pipeline/writeback.hpp"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -22,6 +24,64 @@ namespace {
 constexpr std::string_view no_upper = "\x7f";
 
 std::string quote(const std::string& id) { return quote_identifier(id); }
+
+// The first number of the where's parameters (?100, ?101, ...): above every
+// number the statements use themselves.
+constexpr int where_base = 100;
+// The padding a trimmed key may have in the column (read_by_keys' range).
+const std::string key_padding(255, ' ');
+
+// The FROM clause of a spec: the table, or the query as a subquery.
+std::string from_of(const table_spec& t) {
+  if (!t.query.empty()) return "(" + t.query + ") AS \"stampede_q\"";
+  require_identifier(t.table, "table");
+  return quote(t.table);
+}
+
+// " AND (where)" with its :names numbered from where_base; "" without a where.
+std::string filter_of(const table_spec& t) {
+  if (t.where.empty()) return "";
+  std::vector<std::string> names;
+  return " AND (" + number_named_parameters(t.where, names, '?', where_base) + ")";
+}
+
+// Binds the where's parameters of `st` (bindings survive sqlite3_reset).
+void bind_where(sqlite3_stmt* st, const table_spec& t) {
+  if (t.where.empty()) return;
+  std::vector<std::string> names;
+  number_named_parameters(t.where, names, '?', where_base);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    for (const auto& [name, value] : t.params)
+      if (name == names[i])
+        sqlite3_bind_text(st, where_base + int(i), value.data(), int(value.size()),
+                          SQLITE_TRANSIENT);
+}
+
+// Identifies what a spec reads (the caches of layouts and counts).
+std::string spec_key(const table_spec& t) {
+  std::string k = t.table + '\x1f' + t.query + '\x1f' + t.where + '\x1f' + t.stamp_column;
+  for (const auto& [name, value] : t.params) k += '\x1f' + name + '=' + value;
+  return k;
+}
+
+// The page SELECT's list and FROM: stamp, recno, deleted (NULL without a
+// deleted column), the key column(s), then the mapped columns.
+std::string select_head(const page_query& q) {
+  require_identifier(q.stamp_column, "stamp_column");
+  require_identifier(q.recno_column, "recno_column");
+  if (!q.deleted_column.empty()) require_identifier(q.deleted_column, "deleted_column");
+  std::string select = "SELECT " + quote(q.stamp_column) + ", " + quote(q.recno_column) + ", " +
+                       (q.deleted_column.empty() ? std::string("NULL") : quote(q.deleted_column));
+  for (const auto& k : q.keys()) {
+    require_identifier(k, "key column");
+    select += ", " + quote(k);
+  }
+  for (const auto& c : q.columns) {
+    require_identifier(c, "column");
+    select += ", " + quote(c);
+  }
+  return select + " FROM " + from_of(q);
+}
 
 struct stmt_deleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -59,9 +119,6 @@ std::optional<std::string> wal_read_only(const std::string& path) {
 class sqlite_source final : public source {
 public:
   explicit sqlite_source(const source_config& cfg) : cfg_(cfg) {
-    require_identifier(cfg.stamp_column, "source.stamp_column");
-    require_identifier(cfg.recno_column, "source.recno_column");
-    require_identifier(cfg.deleted_column, "source.deleted_column");
     std::error_code ec;
     if (cfg.path.empty())
       throw source_error(source_errc::open_failed, "source.path is empty; name the SQLite file");
@@ -130,7 +187,7 @@ public:
     return *v;
   }
 
-  keyset_pos start_at(const std::string& table, stamp from) override {
+  keyset_pos start_at(const table_spec& table, stamp from) override {
     // The smallest text any layout of the column writes for `from`.
     std::string lo;
     for (const auto& l : layouts_for(table)) {
@@ -140,19 +197,23 @@ public:
     return keyset_pos{std::move(lo), null_recno};
   }
 
-  stamp_sample sample_stamps(const std::string& table, std::size_t n) override {
-    require_identifier(table, "table");
+  stamp_sample sample_stamps(const table_spec& t, std::size_t n) override {
+    require_identifier(t.stamp_column, "stamp_column");
+    const std::string from = from_of(t) + " WHERE true" + filter_of(t);
+    const std::string& table = t.query.empty() ? t.table : t.query;
     std::vector<std::optional<std::string>> texts;
     // A table of at most 2n rows is read once, whole; a larger one at both ends.
-    stmt_ptr cnt = prepare("SELECT count(*) FROM " + quote(table));
+    stmt_ptr cnt = prepare("SELECT count(*) FROM " + from);
+    bind_where(cnt.get(), t);
     if (sqlite3_step(cnt.get()) != SQLITE_ROW)
       fail(source_errc::query_failed, "counting the rows of " + table);
     const bool whole = std::uint64_t(sqlite3_column_int64(cnt.get(), 0)) <= 2 * n;
     for (const char* dir : {"ASC", "DESC"}) {
       if (whole && dir[0] == 'D') break;
-      stmt_ptr st = prepare("SELECT " + quote(cfg_.stamp_column) + " FROM " + quote(table) +
-                            " ORDER BY " + quote(cfg_.stamp_column) + " " + dir + " LIMIT " +
+      stmt_ptr st = prepare("SELECT " + quote(t.stamp_column) + " FROM " + from + " ORDER BY " +
+                            quote(t.stamp_column) + " " + dir + " LIMIT " +
                             std::to_string(whole ? 2 * n : n));
+      bind_where(st.get(), t);
       int rc;
       while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
         if (sqlite3_column_type(st.get(), 0) == SQLITE_NULL) {
@@ -168,7 +229,16 @@ public:
     return summarize_stamps(texts);
   }
 
-  std::optional<table_info> describe(const std::string& table) override {
+  std::optional<table_info> describe(const table_spec& spec) override {
+    if (!spec.query.empty()) {  // the columns of the query's result
+      stmt_ptr st = prepare("SELECT * FROM " + from_of(spec) + " WHERE true" + filter_of(spec));
+      table_info info;
+      for (int i = 0; i < sqlite3_column_count(st.get()); ++i)
+        info.columns.emplace_back(sqlite3_column_name(st.get(), i));
+      info.has_stamp_index = true;  // not known for a query
+      return info;
+    }
+    const std::string& table = spec.table;
     if (!describe_cols_) describe_cols_ = prepare("SELECT name FROM pragma_table_info(?1)");
     if (!describe_index_)
       describe_index_ = prepare(
@@ -189,13 +259,15 @@ public:
     st = describe_index_.get();
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, table.data(), int(table.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, cfg_.stamp_column.data(), int(cfg_.stamp_column.size()),
+    sqlite3_bind_text(st, 2, spec.stamp_column.data(), int(spec.stamp_column.size()),
                       SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
     info.has_stamp_index = rc == SQLITE_ROW;
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       fail(source_errc::query_failed, "listing the indexes of " + table);
+    if (!spec.where.empty())  // the where prepares against the table (check)
+      prepare("SELECT 1 FROM " + from_of(spec) + " WHERE true" + filter_of(spec));
     return info;
   }
 
@@ -209,7 +281,7 @@ public:
     out.cells.reserve(sh.rows_hint * ncols);
     if (out.rows.capacity() < sh.rows_hint) out.rows.reserve(sh.rows_hint);
     out.last = false;
-    const std::string upper = upper_text(q.table, q.upper);
+    const std::string upper = upper_text(q, q.upper);
     hit_upper_ = false;
 
     // Both statements read one snapshot: the rest of the tie group at
@@ -244,10 +316,22 @@ public:
   std::vector<std::string> read_by_keys(const page_query& q, const std::vector<std::string>& keys,
                                         row_page& out) override {
     shape& sh = shape_for(q);
+    const auto key_columns = q.keys();
+    const std::size_t nk = key_columns.size();
     if (!sh.by_key) {
-      auto sql = sqlite_page_sql(cfg_, q).ties;  // validates every identifier
-      sql = sql.substr(0, sql.find(" WHERE ")) + " WHERE " + quote(q.key_column) + " = ?1";
-      sh.by_key = prepare(sql);
+      // Key i is ?(2i+1); with trim_key ?(2i+2) is it followed by spaces: a
+      // value padded with trailing spaces is found through the index (a
+      // range) and the rtrim picks the exact match.
+      std::string sql = select_head(q) + " WHERE true";
+      for (std::size_t i = 0; i < nk; ++i) {
+        const std::string k = quote(key_columns[i]), a = "?" + std::to_string(2 * i + 1),
+                          b = "?" + std::to_string(2 * i + 2);
+        sql += q.trim_key ? " AND " + k + " >= " + a + " AND " + k + " <= " + b + " AND rtrim(" +
+                                k + ", ' ') = " + a
+                          : " AND " + k + " = " + a;
+      }
+      sh.by_key = prepare(sql + filter_of(q) + " LIMIT 1");
+      bind_where(sh.by_key.get(), q);
     }
     out.columns = sh.columns;
     out.arena.clear();
@@ -259,10 +343,29 @@ public:
     step_simple(begin_.get(), "starting a read transaction");
     try {
       std::size_t n = 0;
+      std::vector<std::string> parts{std::string()}, padded(nk);
       for (const auto& k : keys) {
+        if (nk > 1) {
+          auto split = is_label_key(k) ? std::nullopt : split_composite_key(k, nk);
+          if (!split) {  // not a key of this service (e.g. a label key): no row has it
+            missing.push_back(k);
+            continue;
+          }
+          parts = std::move(*split);
+        } else {
+          parts[0] = k;
+        }
         sqlite3_stmt* st = sh.by_key.get();
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, k.data(), int(k.size()), SQLITE_STATIC);
+        for (std::size_t i = 0; i < nk; ++i) {
+          sqlite3_bind_text(st, int(2 * i + 1), parts[i].data(), int(parts[i].size()),
+                            SQLITE_STATIC);
+          if (q.trim_key) {
+            padded[i] = parts[i] + key_padding;
+            sqlite3_bind_text(st, int(2 * i + 2), padded[i].data(), int(padded[i].size()),
+                              SQLITE_STATIC);
+          }
+        }
         const std::size_t before = n;
         n = fill_rows(st, q, out, n, 1);
         if (n == before) missing.push_back(k);
@@ -280,14 +383,16 @@ public:
     return missing;
   }
 
-  std::uint64_t count_rows(const std::string& table, std::optional<stamp> upper_bound) override {
-    auto it = counts_.find(table);
+  std::uint64_t count_rows(const table_spec& table, std::optional<stamp> upper_bound) override {
+    const std::string key = spec_key(table);
+    auto it = counts_.find(key);
     if (it == counts_.end()) {
-      require_identifier(table, "table");
+      require_identifier(table.stamp_column, "stamp_column");
       it = counts_
-               .emplace(table, prepare("SELECT count(*) FROM " + quote(table) + " WHERE " +
-                                       quote(cfg_.stamp_column) + " <= ?1"))
+               .emplace(key, prepare("SELECT count(*) FROM " + from_of(table) + " WHERE " +
+                                     quote(table.stamp_column) + " <= ?1" + filter_of(table)))
                .first;
+      bind_where(it->second.get(), table);
     }
     sqlite3_stmt* st = it->second.get();
     sqlite3_reset(st);
@@ -296,7 +401,8 @@ public:
     if (sqlite3_step(st) != SQLITE_ROW) {
       std::string msg = sqlite3_errmsg(db_);
       sqlite3_reset(st);
-      throw source_error(source_errc::query_failed, "counting rows of " + table + ": " + msg);
+      throw source_error(source_errc::query_failed,
+                         "counting rows of " + table.what() + ": " + msg);
     }
     auto n = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
     sqlite3_reset(st);
@@ -359,10 +465,9 @@ private:
       --keep;
     out.cells.resize(keep * ncols);  // their arena bytes stay, unreferenced
     if (!sh.nulls) {
-      auto sql = sqlite_page_sql(cfg_, q).ties;
-      sql = sql.substr(0, sql.find(" WHERE ")) + " WHERE " + quote(cfg_.stamp_column) +
-            " = ?1 AND " + quote(cfg_.recno_column) + " IS NULL";
-      sh.nulls = prepare(sql);
+      sh.nulls = prepare(select_head(q) + " WHERE " + quote(q.stamp_column) + " = ?1 AND " +
+                         quote(q.recno_column) + " IS NULL" + filter_of(q));
+      bind_where(sh.nulls.get(), q);
     }
     sqlite3_stmt* st = sh.nulls.get();
     sqlite3_reset(st);
@@ -371,21 +476,24 @@ private:
   }
 
   void vet(const page_query& q, row_page& out) {
-    vet_rows(out, q.key_column, cfg_.stamp_column, cfg_.recno_column);
+    vet_rows(out, q.key_name(), q.stamp_column, q.recno_column);
   }
 
   // The layouts of `table`'s newest stamps (canonical .fff when none is
   // readable): a bound is written in each, and the smallest (a start) or the
   // largest (an upper bound) text is used, so text comparison never leaves
   // out a row of a layout the column uses near the checkpoint.
-  const std::vector<stamp_layout>& layouts_for(const std::string& table) {
-    auto it = layouts_.find(table);
+  const std::vector<stamp_layout>& layouts_for(const table_spec& spec) {
+    const std::string key = spec_key(spec);
+    auto it = layouts_.find(key);
     if (it != layouts_.end()) return it->second;
-    require_identifier(table, "table");
+    const std::string& table = spec.query.empty() ? spec.table : spec.query;
+    require_identifier(spec.stamp_column, "stamp_column");
     std::vector<stamp_layout> ls;
-    stmt_ptr st = prepare("SELECT " + quote(cfg_.stamp_column) + " FROM " + quote(table) +
-                          " WHERE " + quote(cfg_.stamp_column) + " IS NOT NULL ORDER BY " +
-                          quote(cfg_.stamp_column) + " DESC LIMIT 64");
+    const std::string s = quote(spec.stamp_column);
+    stmt_ptr st = prepare("SELECT " + s + " FROM " + from_of(spec) + " WHERE " + s +
+                          " IS NOT NULL" + filter_of(spec) + " ORDER BY " + s + " DESC LIMIT 64");
+    bind_where(st.get(), spec);
     int rc;
     std::string t;
     while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -396,12 +504,12 @@ private:
     if (rc != SQLITE_DONE)
       fail(source_errc::query_failed, "reading the newest stamps of " + table);
     if (ls.empty()) ls.emplace_back();  // "YYYY-MM-DD HH:MM:SS.fff"
-    return layouts_.emplace(table, std::move(ls)).first->second;
+    return layouts_.emplace(key, std::move(ls)).first->second;
   }
 
   // The SQL upper bound: the largest text any layout writes for `upper`
   // (rows past `upper` in time are then dropped by fill_rows); no bound: "\x7f".
-  std::string upper_text(const std::string& table, const std::optional<stamp>& upper) {
+  std::string upper_text(const table_spec& table, const std::optional<stamp>& upper) {
     if (!upper) return std::string(no_upper);
     std::string hi;
     for (const auto& l : layouts_for(table)) {
@@ -418,6 +526,7 @@ private:
   std::size_t fill_rows(sqlite3_stmt* st, const page_query& q, row_page& out, std::size_t n,
                         std::size_t limit, const std::optional<stamp>& upper = std::nullopt) {
     const std::size_t ncols = q.columns.size();
+    const std::size_t first_cell = 3 + (q.key_columns.empty() ? 1 : q.key_columns.size());
     const std::size_t stop = n + limit;
     int rc = SQLITE_DONE;
     while (n < stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -434,11 +543,13 @@ private:
       }
       r.recno = sqlite3_column_type(st, 1) == SQLITE_NULL ? null_recno : sqlite3_column_int64(st, 1);
       const unsigned char* del = sqlite3_column_text(st, 2);
-      r.deleted = del != nullptr && sqlite3_column_bytes(st, 2) > 0 && del[0] == '*';
-      r.key_null = sqlite3_column_type(st, 3) == SQLITE_NULL;
-      render(st, 3, r.key);
+      r.deleted = del != nullptr &&
+                  is_deleted_value(std::string_view(reinterpret_cast<const char*>(del),
+                                                    std::size_t(sqlite3_column_bytes(st, 2))),
+                                   q.deleted_value);
+      read_key(st, q, r);
       r.prior.reset();
-      for (std::size_t c = 0; c < ncols; ++c) append_cell(st, int(c) + 4, out);
+      for (std::size_t c = 0; c < ncols; ++c) append_cell(st, int(c + first_cell), out);
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {  // ROW: stopped at the limit
       std::string msg = sqlite3_errmsg(db_);
@@ -450,6 +561,33 @@ private:
     return n;
   }
 
+  // The row's key from columns 3..: one column as text, or the composite
+  // key of several (append_key_part); trailing spaces dropped with trim_key.
+  // Reuses r.key's and part_'s buffers: no allocation once they are grown.
+  void read_key(sqlite3_stmt* st, const page_query& q, row_page::row_meta& r) {
+    auto trim = [&](std::string& s) {
+      if (!q.trim_key) return;
+      std::size_t e = s.size();
+      while (e > 0 && s[e - 1] == ' ') --e;
+      s.resize(e);
+    };
+    if (q.key_columns.empty()) {
+      r.key_null = sqlite3_column_type(st, 3) == SQLITE_NULL;
+      render(st, 3, r.key);
+      trim(r.key);
+      return;
+    }
+    r.key_null = false;
+    r.key.clear();
+    for (std::size_t i = 0; i < q.key_columns.size(); ++i) {
+      if (sqlite3_column_type(st, int(3 + i)) == SQLITE_NULL) r.key_null = true;
+      render(st, int(3 + i), part_);
+      trim(part_);
+      append_key_part(r.key, part_, i);
+    }
+    if (r.key_null) r.key.clear();
+  }
+
   void step_simple(sqlite3_stmt* st, const char* doing) {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -457,10 +595,18 @@ private:
   }
 
   shape& shape_for(const page_query& q) {
-    key_.clear();
-    key_ += q.table;
+    key_ = spec_key(q);
     key_ += '\x1f';
-    key_ += q.key_column;
+    key_ += q.recno_column;
+    key_ += '\x1f';
+    key_ += q.deleted_column;
+    key_ += '\x1f';
+    key_ += q.trim_key ? '1' : '0';
+    for (const auto& k : q.keys()) {
+      key_ += '\x1f';
+      key_ += k;
+    }
+    key_ += '\x1e';
     for (const auto& c : q.columns) {
       key_ += '\x1f';
       key_ += c;
@@ -472,6 +618,8 @@ private:
     shape sh;
     sh.ties = prepare(sql.ties);
     sh.rest = prepare(sql.rest);
+    bind_where(sh.ties.get(), q);
+    bind_where(sh.rest.get(), q);
     sh.columns = std::make_shared<const std::vector<std::string>>(q.columns);
     return pages_.emplace(key_, std::move(sh)).first->second;
   }
@@ -546,23 +694,16 @@ private:
   bool hit_upper_ = false;  // fill_rows met a row past q.upper (in time): the walk ends
   stmt_ptr now_, describe_cols_, describe_index_, begin_, commit_;
   std::string key_;
+  std::string part_;  // one part of a composite key, reused
 };
 
 } // namespace
 
-sqlite_page_sql_pair sqlite_page_sql(const source_config& cfg, const page_query& q) {
-  require_identifier(cfg.stamp_column, "source.stamp_column");
-  require_identifier(cfg.recno_column, "source.recno_column");
-  require_identifier(cfg.deleted_column, "source.deleted_column");
-  require_identifier(q.table, "table");
-  require_identifier(q.key_column, "key column");
-  for (const auto& c : q.columns) require_identifier(c, "column");
-  const std::string s = quote(cfg.stamp_column), r = quote(cfg.recno_column);
-  std::string select =
-      "SELECT " + s + ", " + r + ", " + quote(cfg.deleted_column) + ", " + quote(q.key_column);
-  for (const auto& c : q.columns) select += ", " + quote(c);
-  select += " FROM " + quote(q.table) + " WHERE ";
-  const std::string tail = " AND " + s + " <= ?3 ORDER BY " + s + ", " + r + " LIMIT ?4";
+sqlite_page_sql_pair sqlite_page_sql(const source_config&, const page_query& q) {
+  const std::string select = select_head(q) + " WHERE ";
+  const std::string s = quote(q.stamp_column), r = quote(q.recno_column);
+  const std::string tail =
+      " AND " + s + " <= ?3" + filter_of(q) + " ORDER BY " + s + ", " + r + " LIMIT ?4";
   // Two simple range predicates instead of one row-value comparison: SQLite
   // seeks (stamp = ?, recno > ?) and (stamp > ?) on an index on (stamp, recno)
   // even when recno is the INTEGER PRIMARY KEY (rowid), where a row-value
@@ -590,9 +731,9 @@ source_kind_entry sqlite_source_kind() {
     return out;
   };
   e.describe = [](const source_config& cfg) { return "SQLite \"" + cfg.path + "\""; };
-  e.index_advice = [](const source_config& cfg, const std::string& table) {
-    return "CREATE INDEX IF NOT EXISTS " + quote(table + "_stamp") + " ON " + quote(table) + "(" +
-           quote(cfg.stamp_column) + ", " + quote(cfg.recno_column) + ");";
+  e.index_advice = [](const table_spec& t) {
+    return "CREATE INDEX IF NOT EXISTS " + quote(t.table + "_stamp") + " ON " + quote(t.table) +
+           "(" + quote(t.stamp_column) + ", " + quote(t.recno_column) + ");";
   };
   e.location_key = "source.path";
   e.open_hint = "check that the file is a readable SQLite database";

@@ -6,7 +6,11 @@
 //   Pages are two prepared SELECTs per page shape (table, key, columns) -- the
 //   rest of the current stamp's tie group, then greater stamps -- run in one
 //   read transaction; cells go straight from sqlite3_column_* into the page
-//   arena.
+//   arena. A service's query is paged as `(query) AS "stampede_q"`; its
+//   `where` is appended to every statement with its :names as ?100, ?101...,
+//   bound once per prepared statement. read_by_keys finds a trimmed key
+//   through the index as a range (col >= k AND col <= k||spaces AND
+//   rtrim(col) = k).
 // Concurrency: one connection per source object (NOMUTEX); not thread-safe.
 // Limitations: column names compare case-insensitively (SQLite rules); double
 //   quoted string literals are disabled so a misspelled column is an error.

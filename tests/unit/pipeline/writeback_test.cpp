@@ -203,3 +203,30 @@ TEST_CASE("write-back: a row the database refuses fails alone, visibly, the othe
   c = writeback_items(outs, ledger, 1234, 2);
   CHECK(c.items_erase.size() == 3);
 }
+
+TEST_CASE("write-back with a composite key binds each key column by its name",
+          "[pipeline][writeback]") {
+  service_config svc = service_with(
+      "UPDATE SA1 SET A1_IDERP = :id WHERE A1_FILIAL = :A1_FILIAL AND A1_COD = :A1_COD");
+  svc.key_columns = {"A1_FILIAL", "A1_COD"};
+  writeback_plan plan(svc, sql_parameter_names(svc.writeback->sql));
+  REQUIRE(plan.params().size() == 3);
+  CHECK(plan.params()[1].src == writeback_param::from::key_part);
+  CHECK(plan.params()[2].part == 1);
+  CHECK_FALSE(plan.needs_answer());
+  batch_result r = result_of({record_op::create, record_op::create});
+  auto& recs = r.batch->records;
+  recs[0].key.clear();
+  append_key_part(recs[0].key, "01", 0);
+  append_key_part(recs[0].key, "A|B", 1);  // escaped in the key, plain in the parameter
+  recs[1].key = "<NULL A1_FILIAL|A1_COD> R_E_C_N_O_ 7";  // a label: binds NULL, matches nothing
+  std::vector<writeback_row> rows;
+  std::vector<writeback_outcome> problems;
+  plan.rows(r, rows, problems);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].values == std::vector<std::optional<std::string>>{"r1", "01", "A|B"});
+  CHECK(rows[1].values[1] == std::nullopt);
+  // A near miss of a key column's name is a typo, not an answer member.
+  CHECK(writeback_param_typos(svc, {"A1_FILIAl"}) ==
+        std::vector<std::pair<std::string, std::string>>{{"A1_FILIAl", "A1_FILIAL"}});
+}
