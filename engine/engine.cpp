@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -101,6 +102,14 @@ struct engine::impl {
   mutable std::mutex mx;
   std::uint32_t running = 0;                   // service id, 0 = none
   std::map<std::uint32_t, std::int64_t> next_due;
+  std::atomic<std::int64_t> heartbeat{0};      // heartbeat_ms()
+  std::atomic<int> loops{0};                   // run_* calls running now
+  void beat() { heartbeat.store(now_ms(), std::memory_order_relaxed); }
+  struct loop_scope {  // looping() while a run_* call is inside it
+    impl& p;
+    explicit loop_scope(impl& i) : p(i) { ++p.loops; p.beat(); }
+    ~loop_scope() { --p.loops; p.beat(); }
+  };
 
   void notify_progress(const cycle_progress& p) const {
     for (const auto& o : observers)
@@ -283,11 +292,11 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
   co.initial_load_only = initial_only;
   co.stop = p_->stop;
   co.metrics = p_->metrics.get();
-  if (!p_->observers.empty())
-    co.on_progress = [this](const cycle_progress& pr) {
-      if (!pr.done)
-        p_->notify_progress(pr);
-    };
+  co.on_progress = [this](const cycle_progress& pr) {  // also the heartbeat during a cycle
+    p_->beat();
+    if (!pr.done)
+      p_->notify_progress(pr);
+  };
   {
     std::lock_guard<std::mutex> lk(p_->mx);
     p_->running = svc.id;
@@ -348,12 +357,14 @@ engine::impl::run_in_order(const std::vector<const service_config*>& svcs,
 
 std::vector<cycle_result> engine::run_once(const std::vector<const service_config*>& svcs,
                                            bool initial_only) {
+  impl::loop_scope looping(*p_);
   return p_->run_in_order(svcs, [&](const service_config& s) -> std::optional<cycle_result> {
     return run_cycle(s, initial_only);
   });
 }
 
 std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
+  impl::loop_scope looping(*p_);
   // One summed entry per service, so memory stays flat however many cycles
   // run. Counts add up; the outcome is the last cycle's: an outage the worker
   // rode out (logged when it happened) does not fail the exit at SIGTERM.
@@ -414,6 +425,7 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
   publish();
   std::string between_error;
   while (!stopping()) {
+    p_->beat();
     if (p_->opts.between_cycles) {
       std::vector<std::uint32_t> woken;
       try {
@@ -479,6 +491,10 @@ std::vector<service_status> engine::status(const std::vector<const service_confi
   }
   return out;
 }
+
+std::int64_t engine::heartbeat_ms() const { return p_->heartbeat.load(std::memory_order_relaxed); }
+
+bool engine::looping() const { return p_->loops.load() > 0; }
 
 std::vector<target_runtime_status> engine::targets() const {
   std::vector<target_runtime_status> out;

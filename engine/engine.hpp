@@ -26,7 +26,7 @@
 //     - stop(): async-signal-safe; the current cycle drains, bounded by
 //       engine.drain_timeout from the stop (actors/stop.hpp), and so is the
 //       HTTP client's drain at destruction;
-//     - status(), targets(): what a status page shows; subscribe(): progress
+//     - status(), targets(), heartbeat_ms(): what a status page shows; subscribe(): progress
 //       samples (~4/s) and each finished cycle.
 // Concurrency: run_* from one thread at a time (cycles run one after
 //   another; each cycle is parallel inside). stop(), status(), targets() and
@@ -121,6 +121,12 @@ public:
   bool stopping() const;
 
   std::vector<service_status> status(const std::vector<const service_config*>& svcs);
+  /// Unix ms of the run loop's last sign of life: a turn of the continuous
+  /// loop (at least every 200 ms when idle), a cycle's progress sample (~4/s)
+  /// or a cycle's end; 0 before run_*. Any thread (the web monitor's /healthz).
+  std::int64_t heartbeat_ms() const;
+  /// Whether run_* is running now (false before, and after it returned).
+  bool looping() const;
   std::vector<target_runtime_status> targets() const;
 
   /// The runtime of a configured target (nullptr when unknown).

@@ -10,6 +10,8 @@ PKGS=(
   openssl  # tests: a private CA and `openssl s_server` for tls.ca_file
   libpq-dev postgresql-15
   clang libclang-rt-14-dev  # tools/test.sh fuzz stage: libFuzzer targets (tests/fuzz/)
+  libcivetweb-dev  # the web monitor's HTTP server (web/server.cpp)
+  chromium  # tests: the web monitor in a real browser (tests/e2e/e2e/web_test.cpp)
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

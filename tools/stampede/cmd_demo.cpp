@@ -110,7 +110,7 @@ int cmd_demo(const demo_options& d, const run_options& r) {
   std::vector<cycle_result> initial, incremental;
   try {
     progress_display progress(r.progress, *cfg);
-    auto eng = make_engine(*cfg, progress, /*log_cycles=*/false);
+    auto eng = make_engine(*cfg, all, progress, /*log_cycles=*/false);
     std::cout << fmt::format("3/5  Initial load (carga inicial) of {} services, in numeric order\n", all.size());
     initial = eng->run_once(all);
     rc = run_report(initial, *eng, all);

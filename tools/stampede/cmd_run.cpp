@@ -18,7 +18,7 @@ int cmd_run(const common_options& o, const run_options& r) {
   install_stop_handlers();
   try {
     progress_display progress(r.progress, cfg);
-    auto eng = make_engine(cfg, progress);
+    auto eng = make_engine(cfg, svcs, progress);
     std::vector<cycle_result> results;
     if (r.once || r.initial_load) {
       results = eng->run_once(svcs, r.initial_load);

@@ -146,11 +146,17 @@ std::int64_t unix_now_ms() {
 }
 } // namespace
 
-std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress,
-                                    bool log_cycles) {
+worker::~worker() {
+  web.reset();  // its request threads read the engine
+  eng.reset();
+}
+
+worker make_engine(const config& cfg, const std::vector<const service_config*>& svcs,
+                   progress_display& progress, bool log_cycles) {
   set_log_level(cfg.engine.log_level);
   engine_options eo;
   eo.stop = &g_stop;
+  eo.serve_metrics = false;  // the web server serves /metrics
   // Before every cycle, and in continuous mode also between cycles: the inbox
   // (resend / checkpoint / replay asked while this worker runs), and each
   // service's resend_schedule as it falls due (every record in Error is
@@ -172,9 +178,24 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
   };
   eo.before_cycle = [apply](state_store& s) { apply(s); };
   eo.between_cycles = apply;
-  auto e = std::make_unique<engine>(cfg, std::move(eo));
-  if (auto url = e->metrics_url(); !url.empty())
-    std::cerr << fmt::format("stampede: Prometheus metrics on {}\n", url);
+  worker w;
+  w.eng = std::make_unique<engine>(cfg, std::move(eo));
+  auto& e = w.eng;
+  if (!cfg.metrics.listen.empty()) {
+    web_site site;
+    site.eng = e.get();
+    site.services = svcs;
+    site.version = version_text().substr(0, version_text().find('\n'));
+    try {
+      w.web = std::make_unique<web_server>(std::move(site), cfg.metrics.listen);
+    } catch (const web_error& x) {
+      throw engine_error(errc::bad_config, x.what());
+    }
+    const auto& l = cfg.metrics.listen;
+    const auto base = fmt::format("http://{}:{}", l.substr(0, l.rfind(':')), w.web->port());
+    std::cerr << fmt::format("stampede: web monitor on {}/ (health: /healthz, /readyz)\n", base);
+    std::cerr << fmt::format("stampede: Prometheus metrics on {}/metrics\n", base);
+  }
   engine_observer o;
   o.progress = [&progress](const cycle_progress& p) { progress.update(p); };
   // The last bounds note logged per service: an idle cycle held back by the
@@ -196,7 +217,7 @@ std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progres
         log_cycle(r, s->name);
   };
   e->subscribe(std::move(o));
-  return e;
+  return w;
 }
 
 int run_report(const std::vector<cycle_result>& rs, engine& e,

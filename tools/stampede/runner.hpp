@@ -17,6 +17,7 @@
 #include "engine/engine.hpp"
 #include "pipeline/config.hpp"
 #include "tools/stampede/commands.hpp"
+#include "web/server.hpp"
 
 #include <string>
 #include <vector>
@@ -44,11 +45,26 @@ private:
   double last_print_ = -10;
 };
 
-/// An engine for the CLI: metrics URL and progress printed, `g_stop` as its stop.
+/// An engine and, when `[metrics] listen` is set, its web server (the
+/// monitor, /healthz, /readyz, /metrics: web/server.hpp), which is destroyed
+/// first. Use it like a pointer to the engine.
+struct worker {
+  std::unique_ptr<engine> eng;
+  std::unique_ptr<web_server> web;
+  engine* operator->() const { return eng.get(); }
+  engine& operator*() const { return *eng; }
+  worker() = default;
+  worker(worker&&) = default;
+  worker& operator=(worker&&) = default;
+  ~worker();
+};
+
+/// An engine for the CLI: its web server's URLs and progress printed, `g_stop`
+/// as its stop; the web pages show `svcs` (the services this process runs).
 /// Throws engine_error.
 /// `log_cycles`: one log line per service cycle (the demo's tour prints its own).
-std::unique_ptr<engine> make_engine(const config& cfg, progress_display& progress,
-                                    bool log_cycles = true);
+worker make_engine(const config& cfg, const std::vector<const service_config*>& svcs,
+                   progress_display& progress, bool log_cycles = true);
 
 void print_summary(const std::vector<cycle_result>& rs, const config& cfg);
 

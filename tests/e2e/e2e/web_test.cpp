@@ -1,0 +1,148 @@
+// The web monitor in a real browser: headless Chromium (Debian's chromium)
+// loads the pages a running worker serves, and what it renders is checked
+// against `stampede status --json` and `stampede log --json`.
+#include "e2e_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+using namespace e2e;
+
+namespace {
+
+/// The page as Chromium rendered it (its DOM after loading).
+std::string browse(const std::string& url, const fs::path& profile) {
+  auto r = run("(chromium --headless --no-sandbox --disable-gpu --user-data-dir=" + profile.string() +
+               " --dump-dom '" + url + "' 2>/dev/null)");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  REQUIRE(r.out.find("</html>") != std::string::npos);
+  return r.out;
+}
+
+/// Saves a screenshot of `url` as `png` and checks it is a PNG of some size.
+void screenshot(const std::string& url, const fs::path& png, const fs::path& profile) {
+  fs::create_directories(png.parent_path());
+  std::error_code ec;
+  fs::remove(png, ec);
+  auto r = run("(chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+               "--window-size=1500,900 --user-data-dir=" + profile.string() +
+               " --screenshot=" + png.string() + " '" + url + "' 2>/dev/null)");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  const auto bytes = read_file(png);
+  CHECK(bytes.size() > 10000);
+  CHECK(bytes.compare(0, 4, "\x89PNG") == 0);
+}
+
+/// The number in the `count-STATUS` cell of service `id`'s overview row.
+std::uint64_t overview_count(const std::string& dom, std::uint32_t id, const std::string& status) {
+  const auto row_at = dom.find("data-service=\"" + std::to_string(id) + "\"");
+  REQUIRE(row_at != std::string::npos);
+  const auto row = dom.substr(row_at, dom.find("</tr>", row_at) - row_at);
+  std::smatch m;
+  const std::regex cell("count-" + status + "\"><a [^>]*>([0-9]+)</a>");
+  REQUIRE(std::regex_search(row, m, cell));
+  return std::stoull(m[1]);
+}
+
+std::uint64_t status_count(world& w, std::uint32_t id, const std::string& status) {
+  auto st = w.stampede_plain("status --json --services " + std::to_string(id));
+  INFO(st.out);
+  REQUIRE(st.rc == 0);
+  simdjson::dom::parser p;
+  return std::uint64_t(p.parse(st.out)["services"].at(0)["counts"][status]);
+}
+
+std::uint64_t count_of(const std::string& text, const std::string& what) {
+  std::uint64_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+int http_code(const std::string& method, const std::string& url) {
+  auto r = run("curl -s -o /dev/null -w '%{http_code}' -X " + method + " '" + url + "'");
+  return std::atoi(r.out.c_str());
+}
+
+} // namespace
+
+TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a record, matching "
+          "status and log, and the monitor refuses writes") {
+  REQUIRE_FALSE(run("command -v chromium").out.empty());  // tools/install-deps.sh installs it
+  const std::map<std::string, std::string> set{{"page_size", "200"}, {"batch_records", "100"}};
+  world w(0.2, set, {"--validate", "email:maxlen=22"});
+  const auto profile = w.tmp.path / "chromium";
+  const auto log = w.tmp.path / "worker.log";
+  auto worker = w.stampede_child({"run", "--services", "1,2"}, log);
+
+  std::string base;
+  for (int i = 0; i < 400 && base.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto text = read_file(log);
+    const auto at = text.find("web monitor on http://");
+    if (at != std::string::npos)
+      base = text.substr(at + 15, text.find("/ (health", at) - at - 15);
+  }
+  INFO(read_file(log));
+  REQUIRE_FALSE(base.empty());
+  // Both initial loads done (the JSON twin says so).
+  bool loaded = false;
+  for (int i = 0; i < 600 && !loaded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto s = http("GET", base + "/api/status");
+    loaded = count_of(s, "\"initial_load\":\"complete\"") == 2 && count_of(s, "\"running\":true") == 0;
+  }
+  REQUIRE(loaded);
+  CHECK(http_code("GET", base + "/healthz") == 200);
+  CHECK(http_code("GET", base + "/readyz") == 200);  // record errors are not a target failure
+
+  // Overview: each service's figures are those of `stampede status --json`.
+  const auto overview = browse(base + "/", profile);
+  for (std::uint32_t id : {1u, 2u})
+    for (const std::string st : {"success", "error", "pending"})
+      CHECK(overview_count(overview, id, st) == status_count(w, id, st));
+  const auto errors = status_count(w, 1, "error");
+  REQUIRE(errors > 0);  // --validate rejected some emails
+
+  // The log filtered to service 1's errors: as many as `stampede log` lists.
+  const auto log_url = base + "/log?service=1&status=error";
+  const auto listing = browse(log_url, profile);
+  CHECK(listing.find(std::to_string(errors) + " records match") != std::string::npos);
+  CHECK(count_of(listing, "<td class=\"error\">error</td>") == std::min<std::uint64_t>(errors, 50));
+  CHECK(count_of(listing, "<td class=\"success\">") == 0);
+  if (errors > 50)  // 50 a page: the next one holds the rest
+    CHECK(listing.find("id=\"next\"") != std::string::npos);
+  auto cli = w.stampede_plain("log --json --limit 1000000 --service 1 --status error");
+  REQUIRE(cli.rc == 0);
+  CHECK(count_of(cli.out, "\"status\":\"error\"") == errors);
+
+  // Open the first record of the listing: its page shows the error and the
+  // attempt, without the payloads (show_payloads is off).
+  std::smatch m;
+  REQUIRE(std::regex_search(listing, m, std::regex("class=\"key\" href=\"/record\\?service=1&amp;key=([^\"]+)\"")));
+  const std::string key = m[1];
+  const auto record = browse(base + "/record?service=1&key=" + key, profile);
+  CHECK(record.find("id=\"status\">error") != std::string::npos);
+  CHECK(record.find("maxlen") != std::string::npos);
+  CHECK(record.find("bytes, hidden") != std::string::npos);
+  auto show = w.stampede_plain("log show --json 1 " + key);
+  INFO(show.out);
+  CHECK(show.rc == 0);
+  CHECK(show.out.find("\"status\":\"error\"") != std::string::npos);
+
+  const fs::path shots = fs::path(STAMPEDE_BINARY_DIR) / "web-screenshots";
+  screenshot(base + "/", shots / "overview.png", profile);
+  screenshot(log_url, shots / "log.png", profile);
+  screenshot(base + "/record?service=1&key=" + key, shots / "record.png", profile);
+
+  // The monitor is read-only: a write is refused.
+  CHECK(http_code("POST", base + "/") == 405);
+  CHECK(http_code("POST", base + "/log?service=1") == 405);
+
+  worker->signal(SIGTERM);
+  REQUIRE(worker->wait(std::chrono::seconds(60)));
+  CHECK(worker->rc() == 4);  // stopped cleanly; records of service 1 are in Error
+}

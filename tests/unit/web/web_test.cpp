@@ -1,0 +1,260 @@
+// The web monitor's routes (web/pages.hpp) over a real engine and state
+// store, and its server (web/server.hpp) over real HTTP.
+#include "engine/engine.hpp"
+#include "web/server.hpp"
+
+#include <catch2/catch.hpp>
+#include <curl/curl.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace stampede;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_world {
+  fs::path dir;
+  config cfg;
+  std::unique_ptr<engine> eng;
+  std::vector<const service_config*> svcs;
+  temp_world() {
+    std::string tmpl = (fs::temp_directory_path() / "stampede-web-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    dir = tmpl;
+    std::ofstream(dir / "erp.db").put('\0');
+    const std::string text = "[source]\nkind = \"sqlite\"\npath = \"" + (dir / "erp.db").string() +
+                             "\"\n[state]\ndir = \"" + (dir / "state").string() +
+                             "\"\n[targets.portal]\nbase_url = \"http://127.0.0.1:1\"\n"
+                             "[[services]]\nid = 1\nname = \"people <&> co\"\ntable = \"SA1010\"\n"
+                             "target = \"portal\"\n[[services.fields]]\nname = \"code\"\n"
+                             "column = \"A1_COD\"\n"
+                             "[[services]]\nid = 2\nname = \"other\"\ntable = \"SA2010\"\n"
+                             "target = \"portal\"\n[[services.fields]]\nname = \"code\"\n"
+                             "column = \"A2_COD\"\n";
+    cfg = parse_config(text, "web_test.toml");
+    engine_options eo;
+    eo.serve_metrics = false;
+    eng = std::make_unique<engine>(cfg, eo);
+    for (const auto& s : cfg.services)
+      svcs.push_back(&s);
+  }
+  ~temp_world() {
+    eng.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  web_site site(bool payloads = false) {
+    web_site s;
+    s.eng = eng.get();
+    s.services = svcs;
+    s.show_payloads = payloads;
+    s.version = "stampede test";
+    return s;
+  }
+  /// Service 1: "A1" delivered (remote id r-1), "B<2>" in Error with one
+  /// log item whose payloads hold a secret-looking text.
+  void seed() {
+    ledger_entry ok;
+    ok.status = record_status::success;
+    ok.remote_id = "r-1";
+    ok.attempts = 1;
+    ok.updated_ms = ok.created_ms = 1714557600000;
+    ledger_entry bad;
+    bad.status = record_status::error;
+    bad.attempts = 2;
+    bad.last_error = "email breaks rule maxlen=22";
+    bad.updated_ms = bad.created_ms = 1714557601000;
+    bad.items = 1;
+    state_changes ch;
+    ch.ledger = {{"A1", ok}, {"B<2>", bad}};
+    log_item it;
+    it.time_ms = bad.updated_ms;
+    it.status = record_status::error;
+    it.attempt = 2;
+    it.http_status = 422;
+    it.message = "email breaks rule maxlen=22";
+    it.sent = R"({"email":"someone-private@example.com"})";
+    it.received = R"({"error":"maxlen"})";
+    ch.items.push_back({"B<2>", 0, it});
+    service_state st;
+    st.counts[static_cast<std::size_t>(record_status::success)] = 1;
+    st.counts[static_cast<std::size_t>(record_status::error)] = 1;
+    st.created = 1;
+    st.failed = 1;
+    st.last_run_ms = bad.updated_ms;
+    eng->store().apply(1, ch, st, /*sync=*/false);
+  }
+};
+
+web_response get(const web_site& site, const std::string& path,
+                 std::map<std::string, std::string> q = {}) {
+  web_request r;
+  r.path = path;
+  r.query = std::move(q);
+  return route(r, site);
+}
+
+bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("html_escape escapes the five characters that matter in text and attributes", "[web]") {
+  CHECK(html_escape(R"(<a href="x">'&'</a>)") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(html_escape("plain ção") == "plain ção");
+}
+
+TEST_CASE("parse_query decodes percent and plus, keeps malformed escapes, last value wins",
+          "[web]") {
+  auto q = parse_query("a=1&b=x%20y+z&c=%zz%4&&d&a=2&k=%3Cb%3E");
+  CHECK(q["a"] == "2");
+  CHECK(q["b"] == "x y z");
+  CHECK(q["c"] == "%zz%4");
+  CHECK(q.count("d") == 1);
+  CHECK(q["d"].empty());
+  CHECK(q["k"] == "<b>");
+  CHECK(parse_query("").empty());
+}
+
+TEST_CASE("overview and /api/status show the stored counts, escaped", "[web]") {
+  temp_world w;
+  w.seed();
+  auto site = w.site();
+  auto page = get(site, "/");
+  CHECK(page.status == 200);
+  CHECK(has(page.content_type, "text/html"));
+  CHECK(has(page.body, "data-service=\"1\""));
+  CHECK(has(page.body, "data-service=\"2\""));
+  CHECK(has(page.body, "people &lt;&amp;&gt; co"));
+  CHECK_FALSE(has(page.body, "people <&> co"));
+  CHECK(has(page.body, "http-equiv=\"refresh\""));
+
+  auto api = get(site, "/api/status");
+  REQUIRE(api.status == 200);
+  simdjson::dom::parser p;
+  auto doc = p.parse(api.body);
+  auto s1 = doc["services"].at(0);
+  CHECK(std::uint64_t(s1["id"]) == 1);
+  CHECK(std::uint64_t(s1["counts"]["success"]) == 1);
+  CHECK(std::uint64_t(s1["counts"]["error"]) == 1);
+  CHECK(bool(s1["running"]) == false);
+  CHECK(std::string_view(doc["targets"].at(0)["breaker"]) == "closed");
+}
+
+TEST_CASE("the log page filters by service and status, the record page shows its items",
+          "[web]") {
+  temp_world w;
+  w.seed();
+  auto site = w.site();
+  auto errors = get(site, "/log", {{"service", "1"}, {"status", "error"}});
+  REQUIRE(errors.status == 200);
+  CHECK(has(errors.body, "B&lt;2&gt;"));
+  CHECK(has(errors.body, "key=B%3C2%3E"));
+  CHECK_FALSE(has(errors.body, ">A1<"));
+  CHECK(has(errors.body, "1 records match"));
+  auto all = get(site, "/api/log", {{"service", "1"}});
+  simdjson::dom::parser p;
+  auto doc = p.parse(all.body);
+  CHECK(std::uint64_t(doc["matched"]) == 2);
+
+  auto rec = get(site, "/record", {{"service", "1"}, {"key", "B<2>"}});
+  REQUIRE(rec.status == 200);
+  CHECK(has(rec.body, "id=\"status\">error"));
+  CHECK(has(rec.body, "email breaks rule maxlen=22"));
+  CHECK(has(rec.body, "bytes, hidden"));
+  CHECK_FALSE(has(rec.body, "someone-private@example.com"));
+  auto shown = get(w.site(/*payloads=*/true), "/record", {{"service", "1"}, {"key", "B<2>"}});
+  CHECK(has(shown.body, "someone-private@example.com"));
+  auto rec_json = get(site, "/api/record", {{"service", "1"}, {"key", "A1"}});
+  REQUIRE(rec_json.status == 200);
+  auto r = p.parse(rec_json.body);
+  CHECK(std::string_view(r["record"]["remote_id"]) == "r-1");
+}
+
+TEST_CASE("bad parameters are 400 with what to fix, unknown pages 404, writes 405", "[web]") {
+  temp_world w;
+  auto site = w.site();
+  auto bad_status = get(site, "/api/log", {{"status", "bogus"}});
+  CHECK(bad_status.status == 400);
+  CHECK(has(bad_status.body, "pending, success, error, cancelled"));
+  CHECK(get(site, "/log", {{"service", "9"}}).status == 400);
+  CHECK(get(site, "/log", {{"since", "yesterday"}}).status == 400);
+  CHECK(get(site, "/log", {{"page", "0"}}).status == 400);
+  CHECK(get(site, "/record", {{"service", "1"}}).status == 400);
+  CHECK(get(site, "/record", {{"service", "1"}, {"key", "nope"}}).status == 404);
+  CHECK(get(site, "/nothing").status == 404);
+  web_request post;
+  post.method = "POST";
+  post.path = "/";
+  CHECK(route(post, site).status == 405);
+}
+
+TEST_CASE("healthz needs a running loop, readyz reports failing services", "[web]") {
+  temp_world w;
+  auto site = w.site();
+  auto h = get(site, "/healthz");
+  CHECK(h.status == 503);
+  CHECK(has(h.body, "not running"));
+  CHECK(get(site, "/readyz").status == 200);
+  service_state st;
+  st.consecutive_failures = 2;
+  st.last_error = "target portal unreachable";
+  w.eng->store().commit(2, {}, st, false);
+  auto r = get(site, "/readyz");
+  CHECK(r.status == 503);
+  CHECK(has(r.body, "service 2 other: last cycle failed (2 in a row): target portal unreachable"));
+}
+
+namespace {
+std::size_t collect(char* p, std::size_t n, std::size_t m, void* out) {
+  static_cast<std::string*>(out)->append(p, n * m);
+  return n * m;
+}
+} // namespace
+
+TEST_CASE("the server answers over HTTP with the page's status and type, a taken port is an error",
+          "[web]") {
+  temp_world w;
+  w.seed();
+  web_server server(w.site(), "127.0.0.1:0");
+  REQUIRE(server.port() > 0);
+  auto fetch = [&](const std::string& path, long& code, std::string& type) {
+    std::string body;
+    CURL* c = curl_easy_init();
+    const auto url = "http://127.0.0.1:" + std::to_string(server.port()) + path;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    REQUIRE(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    char* ct = nullptr;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    type = ct ? ct : "";
+    curl_easy_cleanup(c);
+    return body;
+  };
+  long code = 0;
+  std::string type;
+  auto body = fetch("/log?service=1&status=error", code, type);
+  CHECK(code == 200);
+  CHECK(has(type, "text/html"));
+  CHECK(has(body, "B&lt;2&gt;"));
+  body = fetch("/record?service=1&key=B%3C2%3E", code, type);
+  CHECK(code == 200);
+  CHECK(has(body, "id=\"status\">error"));
+  fetch("/healthz", code, type);
+  CHECK(code == 503);
+  CHECK(type == "application/json");
+
+  try {
+    web_server second(w.site(), "127.0.0.1:" + std::to_string(server.port()));
+    FAIL("a second server bound the same port");
+  } catch (const web_error& e) {
+    CHECK(has(e.what(), "cannot serve the web monitor on 127.0.0.1:"));
+  }
+  CHECK_THROWS_AS(web_server(w.site(), "no-port"), web_error);
+}

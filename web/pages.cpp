@@ -1,0 +1,474 @@
+// The web monitor's pages; see pages.hpp.
+#include "web/pages.hpp"
+
+#include "engine/engine.hpp"
+#include "engine/log_view.hpp"
+#include "engine/status_view.hpp"
+#include "metrics/registry.hpp"
+#include "pipeline/exchange.hpp"
+#include "pipeline/json_writer.hpp"
+#include "pipeline/request_builder.hpp"
+#include "pipeline/schedule.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <variant>
+#include <fmt/format.h>
+
+namespace stampede {
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t page_rows = 50;
+
+std::int64_t now_of(const web_site& site) {
+  if (site.now_ms)
+    return site.now_ms();
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+web_response json_response(int status, std::string body) {
+  return {status, "application/json", std::move(body)};
+}
+
+web_response bad_request(const std::string& what, bool json) {
+  if (json) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object();
+    w.key("error");
+    w.string(what);
+    w.end_object();
+    return json_response(400, std::move(out));
+  }
+  return {400, "text/plain; charset=utf-8", what + "\n"};
+}
+
+std::string page(const web_site& site, std::string_view title, std::string_view body,
+                 bool refresh = false) {
+  std::string out;
+  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
+  if (refresh)
+    out += "<meta http-equiv=\"refresh\" content=\"5\">";
+  out += fmt::format("<title>{} · stampede</title>", html_escape(title));
+  out += R"(<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+nav a{margin-right:1em}
+table{border-collapse:collapse;margin:.8em 0}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.t{white-space:nowrap}
+.error,.failing,.open{color:#b00020;font-weight:600}
+.success,.closed{color:#1b7a1b}
+.muted{color:#777}
+pre{white-space:pre-wrap;word-break:break-all;max-width:60em;margin:0}
+</style></head><body>)";
+  out += R"(<nav><a href="/">Overview</a><a href="/log">Log monitor</a>)"
+         R"(<a href="/metrics">Metrics</a><a href="/api/status">JSON</a></nav>)";
+  out += fmt::format("<h1>{}</h1>\n<p class=\"muted\">Times are UTC.</p>\n", html_escape(title));
+  out += body;
+  out += fmt::format("<p class=\"muted\">{} · {}</p></body></html>\n",
+                     html_escape(site.version), iso_utc(now_of(site)));
+  return out;
+}
+
+std::vector<service_view> views(const web_site& site, std::int64_t now) {
+  std::vector<service_view> out;
+  const auto live = site.eng->status(site.services);
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    auto v = make_service_view(*site.services[i], live[i].state, now);
+    v.running = live[i].running;
+    v.next_due_ms = live[i].next_due_ms;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<target_health> targets(const web_site& site) {
+  return used_targets(site.eng->store().targets(), site.services);
+}
+
+std::string state_of(const service_view& v) {
+  if (v.running)
+    return v.st.initial_load_complete ? "running" : "initial load";
+  if (v.st.consecutive_failures > 0)
+    return "failing";
+  if (!v.failure.empty())
+    return "held back";
+  if (v.initial_load != "complete")
+    return v.initial_load == "not started" ? "not started" : "initial load (paused)";
+  return "idle";
+}
+
+/// "2024-05-01 12:00:00" (UTC, as the page header says); "-" for never.
+std::string when(std::int64_t ms) {
+  if (!ms)
+    return "-";
+  auto t = iso_utc(ms).substr(0, 19);
+  t[10] = ' ';
+  return t;
+}
+
+web_response overview(const web_site& site) {
+  const auto now = now_of(site);
+  const auto vs = views(site, now);
+  std::string b;
+  b += "<h2>Services</h2><table id=\"services\"><tr><th>id</th><th>name</th><th>state</th>"
+       "<th>last run</th><th>next run</th><th>checkpoint</th><th>lag</th><th>pending</th>"
+       "<th>success</th><th>error</th><th>cancelled</th><th>created / updated / deleted</th>"
+       "<th>last failure</th></tr>\n";
+  for (const auto& v : vs) {
+    const auto& st = v.st;
+    const auto state = state_of(v);
+    const auto cp = st.checkpoint_stamp.empty()
+                        ? std::string("-")
+                        : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);
+    b += fmt::format("<tr data-service=\"{}\"><td class=\"n\">{}</td><td>{}</td>"
+                     "<td class=\"state {}\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td>"
+                     "<td class=\"n\">{}</td>",
+                     v.svc->id, v.svc->id, html_escape(v.svc->name),
+                     state == "failing" ? "failing" : "", html_escape(state), when(st.last_run_ms),
+                     when(v.next_due_ms), html_escape(cp), lag_text(v.lag_seconds));
+    for (int i = 0; i < 4; ++i) {
+      const auto s = static_cast<record_status>(i);
+      const auto name = std::string(to_string(s));
+      b += fmt::format(
+          "<td class=\"n count-{}\"><a href=\"/log?service={}&amp;status={}\">{}</a></td>", name,
+          v.svc->id, name, st.counts[i]);
+    }
+    b += fmt::format("<td class=\"n\">{} / {} / {}</td><td class=\"{}\">{}</td></tr>\n",
+                     st.created, st.updated, st.deleted, v.failure.empty() ? "" : "error",
+                     html_escape(v.failure));
+  }
+  b += "</table>\n<h2>Targets</h2><table id=\"targets\"><tr><th>target</th><th>circuit</th>"
+       "<th>failures in a row</th><th>since</th><th>last failure</th></tr>\n";
+  for (const auto& t : targets(site)) {
+    const auto br = breaker_name(t.breaker);
+    b += fmt::format("<tr data-target=\"{}\"><td>{}</td><td class=\"{}\">{}</td>"
+                     "<td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                     html_escape(t.target), html_escape(t.target), br == "open" ? "open" : "closed",
+                     br, t.consecutive_failures, when(t.changed_ms), html_escape(t.last_failure));
+  }
+  b += "</table>\n";
+  return {200, "text/html; charset=utf-8", page(site, "Overview", b, /*refresh=*/true)};
+}
+
+web_response status_json(const web_site& site) {
+  const auto now = now_of(site);
+  std::string out;
+  json_writer w(out);
+  write_status_json(w, site.eng->cfg(), views(site, now), targets(site), /*live=*/true);
+  return json_response(200, std::move(out));
+}
+
+std::string param(const web_request& r, const std::string& name) {
+  auto it = r.query.find(name);
+  return it == r.query.end() ? std::string() : it->second;
+}
+
+std::optional<std::uint32_t> to_u32(const std::string& s) {
+  std::uint32_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size())
+    return std::nullopt;
+  return v;
+}
+
+struct log_params {
+  std::vector<std::uint32_t> services;
+  log_filter filter;
+  std::uint32_t page = 1;
+};
+
+/// Parses /log's and /api/log's parameters; an error text on bad input.
+std::variant<log_params, std::string> parse_log_params(const web_request& r, const web_site& site,
+                                                       std::int64_t now) {
+  log_params p;
+  const auto svc = param(r, "service");
+  if (svc.empty()) {
+    for (const auto* s : site.services)
+      p.services.push_back(s->id);
+  } else {
+    auto id = to_u32(svc);
+    if (!id || std::none_of(site.services.begin(), site.services.end(),
+                            [&](const auto* s) { return s->id == *id; }))
+      return fmt::format("service '{}' is not one this worker runs (use one of the ids on the "
+                         "overview, or leave it empty for all)", svc);
+    p.services.push_back(*id);
+  }
+  if (auto st = param(r, "status"); !st.empty()) {
+    auto s = parse_record_status(st);
+    if (!s)
+      return fmt::format("status '{}' is not one of pending, success, error, cancelled", st);
+    p.filter.status = s;
+  }
+  if (auto k = param(r, "key"); !k.empty())
+    p.filter.key = k;
+  for (const char* name : {"since", "until"}) {
+    const auto v = param(r, name);
+    if (v.empty())
+      continue;
+    auto t = parse_time_arg(v, now);
+    if (!t)
+      return fmt::format("{} '{}' is not a time: use YYYY-MM-DD[ HH:MM[:SS]] (UTC) or 90s, 15m, "
+                         "2h, 1d ago", name, v);
+    (std::string_view(name) == "since" ? p.filter.since_ms : p.filter.until_ms) = *t;
+  }
+  if (auto pg = param(r, "page"); !pg.empty()) {
+    auto n = to_u32(pg);
+    if (!n || *n == 0 || *n > 10000)
+      return fmt::format("page '{}' is not a page number (1-10000)", pg);
+    p.page = *n;
+  }
+  p.filter.limit = p.page * page_rows;
+  return p;
+}
+
+const service_config* find(const web_site& site, std::uint32_t id) {
+  for (const auto* s : site.services)
+    if (s->id == id)
+      return s;
+  return nullptr;
+}
+
+web_response log_page(const web_request& r, const web_site& site, bool json) {
+  const auto now = now_of(site);
+  auto parsed = parse_log_params(r, site, now);
+  if (auto* e = std::get_if<std::string>(&parsed))
+    return bad_request(*e, json);
+  const auto& p = std::get<log_params>(parsed);
+  const auto res = query_log(site.eng->store(), p.services, p.filter);
+  const std::size_t first = std::min(res.rows.size(), (p.page - 1) * page_rows);
+  if (json) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object();
+    w.key("matched");
+    w.uinteger(res.matched);
+    w.key("page");
+    w.uinteger(p.page);
+    w.key("records");
+    w.begin_array();
+    for (std::size_t i = first; i < res.rows.size(); ++i)
+      write_entry_json(w, *find(site, res.rows[i].service), res.rows[i]);
+    w.end_array();
+    w.end_object();
+    return json_response(200, std::move(out));
+  }
+  std::string b;
+  b += "<form method=\"get\" action=\"/log\">service <select name=\"service\"><option value=\"\">all"
+       "</option>";
+  for (const auto* s : site.services)
+    b += fmt::format("<option value=\"{}\"{}>{} {}</option>", s->id,
+                     param(r, "service") == std::to_string(s->id) ? " selected" : "", s->id,
+                     html_escape(s->name));
+  b += "</select> status <select name=\"status\"><option value=\"\">any</option>";
+  for (int i = 0; i < 4; ++i) {
+    const auto name = std::string(to_string(static_cast<record_status>(i)));
+    const bool sel = p.filter.status && static_cast<int>(*p.filter.status) == i;
+    b += fmt::format("<option{}>{}</option>", sel ? " selected" : "", name);
+  }
+  b += fmt::format("</select> key <input name=\"key\" value=\"{}\"> since <input name=\"since\" "
+                   "value=\"{}\" placeholder=\"2h or 2024-05-01\"> until <input name=\"until\" "
+                   "value=\"{}\"> <button type=\"submit\">Filter</button></form>\n",
+                   html_escape(param(r, "key")), html_escape(param(r, "since")),
+                   html_escape(param(r, "until")));
+  b += fmt::format("<p id=\"matched\">{} records match; page {} shows {}.</p>\n", res.matched, p.page,
+                   res.rows.size() - first);
+  b += "<table id=\"log\"><tr><th>service</th><th>key</th><th>status</th><th>operation</th>"
+       "<th>attempts</th><th>remote id</th><th>changed</th><th>by</th><th>message</th></tr>\n";
+  for (std::size_t i = first; i < res.rows.size(); ++i) {
+    const auto& row = res.rows[i];
+    const auto& e = row.entry;
+    const auto st = std::string(to_string(e.status));
+    b += fmt::format("<tr><td class=\"n\">{}</td><td><a class=\"key\" href=\"/record?service={}&amp;"
+                     "key={}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td>"
+                     "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                     row.service, row.service, url_encode(row.key), html_escape(row.key), st, st,
+                     op_name(e.last_op), e.attempts, html_escape(e.remote_id), when(e.updated_ms),
+                     html_escape(e.changed_by.empty() ? "worker" : e.changed_by),
+                     html_escape(row.last_message));
+  }
+  b += "</table>\n";
+  if (res.matched > p.page * page_rows) {
+    auto q = r.query;
+    q["page"] = std::to_string(p.page + 1);
+    std::string link = "/log?";
+    for (const auto& [k, v] : q)
+      link += fmt::format("{}={}&", url_encode(k), url_encode(v));
+    link.pop_back();
+    b += fmt::format("<p><a id=\"next\" href=\"{}\">next page</a></p>\n", html_escape(link));
+  }
+  return {200, "text/html; charset=utf-8", page(site, "Log monitor", b)};
+}
+
+web_response record_page(const web_request& r, const web_site& site, bool json) {
+  const auto id = to_u32(param(r, "service"));
+  const auto* svc = id ? find(site, *id) : nullptr;
+  const auto key = param(r, "key");
+  if (!svc || key.empty())
+    return bad_request("give ?service=<id of a service this worker runs>&key=<record key>", json);
+  auto entry = site.eng->store().get(svc->id, key);
+  if (!entry) {
+    auto msg = fmt::format("service {} has no record with key '{}'", svc->id, key);
+    if (json)
+      return json_response(404, std::string("{\"error\":") + [&] {
+        std::string s;
+        json_writer w(s);
+        w.string(msg);
+        return s;
+      }() + "}");
+    return {404, "text/html; charset=utf-8", page(site, "Record not found", "<p>" + html_escape(msg) + "</p>")};
+  }
+  log_row row{svc->id, key, *entry, last_item_message(site.eng->store(), svc->id, key)};
+  std::vector<std::pair<std::uint32_t, log_item>> items;
+  site.eng->store().scan_items(svc->id, key, [&](std::uint32_t no, const log_item& it) {
+    items.emplace_back(no, it);
+    if (!site.show_payloads) {
+      auto& last = items.back().second;
+      last.sent = last.sent.empty() ? "" : fmt::format("({} bytes, hidden)", last.sent.size());
+      last.received =
+          last.received.empty() ? "" : fmt::format("({} bytes, hidden)", last.received.size());
+    }
+    return items.size() < 1000;
+  });
+  if (json) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object();
+    w.key("record");
+    write_entry_json(w, *svc, row);
+    w.key("items");
+    w.begin_array();
+    for (const auto& [no, it] : items)
+      write_item_json(w, no, it);
+    w.end_array();
+    w.end_object();
+    return json_response(200, std::move(out));
+  }
+  const auto& e = *entry;
+  const auto st = std::string(to_string(e.status));
+  std::string b;
+  b += fmt::format(
+      "<table id=\"record\"><tr><th>service</th><td>{} {}</td></tr><tr><th>key</th><td>{}</td></tr>"
+      "<tr><th>status</th><td class=\"{}\" id=\"status\">{}</td></tr><tr><th>operation</th><td>{}"
+      "</td></tr><tr><th>attempts</th><td id=\"attempts\">{}</td></tr><tr><th>remote id</th><td "
+      "id=\"remote-id\">{}</td></tr><tr><th>first outcome</th><td>{}</td></tr><tr><th>changed</th>"
+      "<td>{} by {}</td></tr><tr><th>last stamp</th><td>{}</td></tr><tr><th>message</th><td>{}</td>"
+      "</tr></table>\n",
+      svc->id, html_escape(svc->name), html_escape(key), st, st, op_name(e.last_op), e.attempts,
+      html_escape(e.remote_id), when(e.created_ms), when(e.updated_ms),
+      html_escape(e.changed_by.empty() ? "worker" : e.changed_by), html_escape(e.last_stamp),
+      html_escape(row.last_message));
+  b += "<h2>Log</h2><table id=\"items\"><tr><th>#</th><th>time</th><th>status</th><th>attempt</th>"
+       "<th>HTTP</th><th>operation</th><th>message</th><th>sent</th><th>received</th><th>by</th></tr>\n";
+  for (const auto& [no, it] : items) {
+    const auto ist = std::string(to_string(it.status));
+    b += fmt::format("<tr><td class=\"n\">{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"n\">"
+                     "{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td>"
+                     "<td><pre>{}</pre></td><td>{}</td></tr>\n",
+                     no, when(it.time_ms), ist, ist, it.attempt, it.http_status, op_name(it.op),
+                     html_escape(it.message), html_escape(it.sent), html_escape(it.received),
+                     html_escape(it.by.empty() ? "worker" : it.by));
+  }
+  b += "</table>\n";
+  if (!site.show_payloads)
+    b += "<p class=\"muted\">Payloads are hidden (they may hold personal data); "
+         "`stampede log show` prints them.</p>\n";
+  return {200, "text/html; charset=utf-8", page(site, "Record " + key, b)};
+}
+
+web_response healthz(const web_site& site) {
+  const auto now = now_of(site);
+  const auto beat = site.eng->heartbeat_ms();
+  const bool looping = site.eng->looping();
+  const auto age = beat ? now - beat : -1;
+  const bool ok = looping && beat && age <= site.stale_after.count();
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.key("status");
+  w.string(ok ? "ok" : "unhealthy");
+  w.key("looping");
+  w.boolean(looping);
+  w.key("heartbeat_age_ms");
+  w.integer(age);
+  if (!ok) {
+    w.key("reason");
+    w.string(!looping ? "the engine's run loop is not running"
+                      : fmt::format("no sign of life from the engine's loop for {} ms (limit {} ms)",
+                                    age, site.stale_after.count()));
+  }
+  w.end_object();
+  return json_response(ok ? 200 : 503, std::move(out));
+}
+
+web_response readyz(const web_site& site) {
+  std::vector<std::string> reasons;
+  for (const auto& s : site.eng->status(site.services))
+    if (s.state.consecutive_failures > 0)
+      reasons.push_back(fmt::format("service {} {}: last cycle failed ({} in a row): {}", s.id, s.name,
+                                    s.state.consecutive_failures, s.state.last_error));
+  for (const auto& t : site.eng->targets())
+    if (t.breaker == breaker_state::open)
+      reasons.push_back(fmt::format("target {}: circuit open: {}", t.target, t.last_failure));
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.key("status");
+  w.string(reasons.empty() ? "ready" : "not ready");
+  w.key("reasons");
+  w.begin_array();
+  for (const auto& r : reasons)
+    w.string(r);
+  w.end_array();
+  w.end_object();
+  return json_response(reasons.empty() ? 200 : 503, std::move(out));
+}
+
+} // namespace
+
+web_response route(const web_request& req, const web_site& site) {
+  if (req.method != "GET" && req.method != "HEAD")
+    return {405, "text/plain; charset=utf-8", "only GET and HEAD: the monitor is read-only\n"};
+  const auto& p = req.path;
+  if (p == "/" || p == "/index.html")
+    return overview(site);
+  if (p == "/api/status")
+    return status_json(site);
+  if (p == "/log" || p == "/api/log")
+    return log_page(req, site, p == "/api/log");
+  if (p == "/record" || p == "/api/record")
+    return record_page(req, site, p == "/api/record");
+  if (p == "/healthz")
+    return healthz(site);
+  if (p == "/readyz")
+    return readyz(site);
+  if (p == "/metrics") {
+    auto* m = site.eng->metrics();
+    return {200, "text/plain; version=0.0.4; charset=utf-8", m ? m->render_text() : std::string()};
+  }
+  return {404, "text/plain; charset=utf-8",
+          "no page " + p + ": see / (overview), /log, /record, /healthz, /readyz, /metrics\n"};
+}
+
+} // namespace stampede
