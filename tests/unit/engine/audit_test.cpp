@@ -172,3 +172,59 @@ TEST_CASE("audit --repair: the missing and changed keys become one resend reques
   auto a2 = apply_request(*g.store, plain, 5000);
   CHECK(a2.unknown_keys == std::vector<std::string>{"11"});
 }
+
+TEST_CASE("audit: a service with its own column names, no soft-delete column and a padded "
+          "composite key reads the source with them", "[audit][source_options]") {
+  temp_dir dir;
+  const std::string db = dir.file("own.db");
+  sql_exec(db, "CREATE TABLE CUST (ID INTEGER, UPDATED TEXT, BR CHAR(2), CODE CHAR(6), NAME TEXT);"
+               "INSERT INTO CUST VALUES (1, '2024-01-01 00:00:00.000', '01', 'c1    ', 'a'),"
+               " (2, '2024-01-02 00:00:00.000', '01', 'c2    ', 'b'),"
+               " (3, '2024-01-03 00:00:00.000', '01', 'c3    ', 'c'),"
+               " (4, '2024-01-04 00:00:00.000', '02', 'c1    ', 'd');");
+  std::string text = edit(base_config, "path = \"demo.db\"", "path = \"" + db + "\"");
+  text = edit(text, "table = \"SA1010\"",
+              "table = \"CUST\"\nstamp_column = \"UPDATED\"\nrecno_column = \"ID\"\n"
+              "deleted_column = \"\"\nkey_columns = [\"BR\", \"CODE\"]");
+  text = edit(text, "column = \"A1_COD\"", "column = \"NAME\"");
+  const config cfg = parse_config(text, "t.toml");
+  const auto& svc = cfg.services.at(0);
+  auto src = source::open(cfg.source);
+  auto store = state_store::open(dir.file("state"));
+
+  // Deliver every row (Success with its real content hash).
+  transformer tf(svc, cfg.target_of(svc), cfg.source);
+  page_query q;
+  static_cast<table_spec&>(q) = spec_of(cfg.source, svc);
+  q.columns = tf.columns();
+  row_page page;
+  page.service = svc.id;
+  src->read_page(q, page);
+  REQUIRE(page.rows.size() == 4);
+  state_changes ch;
+  for (const auto& b : tf.run(page))
+    for (const auto& r : b->records) {
+      ledger_entry e;
+      e.content_hash = r.content_hash;
+      e.status = record_status::success;
+      e.last_stamp = r.stamp;
+      ch.ledger.emplace_back(r.key, e);
+    }
+  REQUIRE(ch.ledger.size() == 4);
+  CHECK(ch.ledger[0].first == "01|c1");  // trimmed and joined
+  service_state st;
+  st.checkpoint_stamp = "2024-01-04 00:00:00.000";
+  st.checkpoint_recno = 4;
+  st.initial_load_complete = true;
+  store->apply(svc.id, ch, st, true);
+
+  sql_exec(db, "DELETE FROM CUST WHERE ID = 2; UPDATE CUST SET NAME = 'changed' WHERE ID = 3;");
+  auditor a(cfg, svc, *store, *src);
+  audit_options o;
+  o.range_rows = 2;
+  auto r = a.run(o);
+  CHECK(r.source_rows == 3);
+  CHECK(r.in_sync == 2);
+  CHECK(r.changed_keys == std::vector<std::string>{"01|c3"});
+  CHECK(r.deleted_keys == std::vector<std::string>{"01|c2"});  // found gone by its two columns
+}
