@@ -179,3 +179,56 @@ TEST_CASE("check reports a missing database file and does not create it", "[chec
   CHECK_THAT(d.hint, Catch::Contains("stampede-demo-db generate --out " + db));
   CHECK_FALSE(std::filesystem::exists(db));
 }
+
+TEST_CASE("check uses a service's own columns, runs its where and its query", "[check][source_options]") {
+  temp_dir dir;
+  std::string db = dir.file("erp.db");
+  make_db(db);
+  sql_exec(db, "CREATE TABLE CUST (ID INTEGER, UPDATED TEXT, CODE TEXT, B1_COD TEXT);"
+               "CREATE INDEX CUST_U ON CUST(UPDATED, ID);");
+  // Service 2 on CUST with its own columns and no soft deletes: clean, index found.
+  std::string text = edit(config_for(db), "table = \"SB1010\"",
+                          "table = \"CUST\"\nstamp_column = \"UPDATED\"\nrecno_column = \"ID\"\n"
+                          "deleted_column = \"\"\nkey_column = \"CODE\"");
+  check_report r = check_source(parse_config(text, "c.toml"));
+  INFO(to_string(r));
+  CHECK(r.ok());
+  CHECK(r.warnings.empty());
+
+  // A misspelled own column: at the service's key, with the closest name.
+  std::string bad = edit(text, "stamp_column = \"UPDATED\"", "stamp_column = \"UPDATD\"");
+  r = check_source(parse_config(bad, "c.toml"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors[0].key_path == "services[0].stamp_column");
+  CHECK(r.errors[0].hint == "did you mean `UPDATED`?");
+  // ...and the index advice names the service's columns.
+  bad = edit(text, "stamp_column = \"UPDATED\"", "stamp_column = \"CODE\"");
+  r = check_source(parse_config(bad, "c.toml"));
+  REQUIRE(r.warnings.size() >= 1);
+  CHECK_THAT(r.warnings[0].hint, Catch::Contains("\"CUST\"(\"CODE\", \"ID\")"));
+
+  // A where on a column the table lacks: at the where's line, the database's message.
+  bad = edit(text, "key_column = \"CODE\"",
+             "key_column = \"CODE\"\nwhere = \"BRANCH = :b\"\nparams = { b = \"01\" }");
+  r = check_source(parse_config(bad, "c.toml"));
+  INFO(to_string(r));
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].key_path == "services[0].where");
+  CHECK(r.errors[0].line == pos_of(bad, "where = ").line);
+  CHECK_THAT(r.errors[0].message, Catch::Contains("no such column: BRANCH"));
+
+  // A query: its result's columns count; without the stamp column it is an error.
+  bad = edit(text, "table = \"CUST\"\nstamp_column = \"UPDATED\"",
+             "query = \"SELECT ID, CODE, B1_COD FROM CUST\"\nstamp_column = \"UPDATED\"");
+  r = check_source(parse_config(bad, "c.toml"));
+  INFO(to_string(r));
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].key_path == "services[0].stamp_column");
+  CHECK_THAT(r.errors[0].message,
+             Catch::Contains("column `UPDATED` does not exist in the query's result"));
+  bad = edit(bad, "SELECT ID, CODE", "SELECT ID, UPDATED, CODE");
+  r = check_source(parse_config(bad, "c.toml"));
+  INFO(to_string(r));
+  CHECK(r.ok());
+  CHECK_THAT(to_string(r), Catch::Contains("service 2 (products): query, 1 fields, 4 columns"));
+}
