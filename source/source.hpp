@@ -25,7 +25,10 @@
 //   read-only: extraction never writes.
 // Concurrency: one `source` per thread; an instance is not thread-safe.
 // Limitations: table and column names must match [A-Za-z0-9_]+ (they are
-//   quoted into SQL; values are always bound). A text stamp column compares
+//   quoted into SQL; values are always bound). A service's `where` and
+//   `query` are SQL from the configuration, written into the statements as
+//   they are (the configuration is trusted like the database credentials);
+//   only `params` values come in, and always bound. A text stamp column compares
 //   as text: bounds are written in the layouts of the table's newest stamps
 //   (the smallest text for a start, the largest for the upper bound, rows past
 //   the upper bound in time dropped as they are read), so a column that mixes
