@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 using namespace stampede::cli;
@@ -20,10 +22,16 @@ Exit codes:
      (see `stampede log --status error`)
 )";
 
+// Every subcommand's -c, for STAMPEDE_CONFIG: CLI11's envname() fills the
+// option of EVERY subcommand that did not see -c, and they all write the one
+// common_options, so the environment overwrote a -c given on the command line.
+std::vector<CLI::Option*> g_config_options;
+
 void add_common(CLI::App* sub, common_options& o, bool services) {
-  sub->add_option("-c,--config", o.config_path, "Configuration file (TOML)")
-    ->envname("STAMPEDE_CONFIG")
-    ->capture_default_str();
+  g_config_options.push_back(
+      sub->add_option("-c,--config", o.config_path,
+                      "Configuration file (TOML); without -c, $STAMPEDE_CONFIG when set")
+        ->capture_default_str());
   if (services)
     sub->add_option("-s,--services", o.services,
                     "Only these service ids, comma separated (default: all)")
@@ -278,6 +286,11 @@ Examples:
     app.exit(e);
     return bad_input;
   }
+  // -c wins over STAMPEDE_CONFIG (the container image sets the variable).
+  if (std::none_of(g_config_options.begin(), g_config_options.end(),
+                   [](const CLI::Option* opt) { return opt->count() > 0; }))
+    if (const char* env = std::getenv("STAMPEDE_CONFIG"); env && *env)
+      common.config_path = env;
   // Level: engine.log_level, applied with set_log_level() once the config is read.
   stampede::setup_logging("info", *stampede::parse_log_format(log_format));
   if (check->parsed())
