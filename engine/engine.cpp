@@ -102,6 +102,7 @@ struct engine::impl {
   mutable std::mutex mx;
   std::uint32_t running = 0;                   // service id, 0 = none
   std::map<std::uint32_t, std::int64_t> next_due;
+  std::vector<std::uint32_t> run_now;          // run_now() ids not yet woken
   std::atomic<std::int64_t> heartbeat{0};      // heartbeat_ms()
   std::atomic<int> loops{0};                   // run_* calls running now
   void beat() { heartbeat.store(now_ms(), std::memory_order_relaxed); }
@@ -424,8 +425,27 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
   };
   publish();
   std::string between_error;
+  // Services with work now (run_now, resends and replays applied between
+  // cycles) run at once rather than at their next slot.
+  auto wake = [&](const std::vector<std::uint32_t>& ids) {
+    const auto t = now_ms();
+    for (auto id : ids)
+      for (std::size_t i = 0; i < sched.size(); ++i)
+        if (sched.service(i).id == id)
+          sched.wake(i, t);
+    if (!ids.empty())
+      publish();
+  };
   while (!stopping()) {
     p_->beat();
+    {
+      std::vector<std::uint32_t> asked;
+      {
+        std::lock_guard<std::mutex> lk(p_->mx);
+        asked.swap(p_->run_now);
+      }
+      wake(asked);
+    }
     if (p_->opts.between_cycles) {
       std::vector<std::uint32_t> woken;
       try {
@@ -435,13 +455,7 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
           spdlog::warn("applying requests between cycles: {}", e.what());
         between_error = e.what();
       }
-      const auto t = now_ms();
-      for (auto id : woken)
-        for (std::size_t i = 0; i < sched.size(); ++i)
-          if (sched.service(i).id == id)
-            sched.wake(i, t);
-      if (!woken.empty())
-        publish();
+      wake(woken);
     }
     const auto now = now_ms();
     for (auto i : sched.newly_held(now)) {
@@ -495,6 +509,11 @@ std::vector<service_status> engine::status(const std::vector<const service_confi
 std::int64_t engine::heartbeat_ms() const { return p_->heartbeat.load(std::memory_order_relaxed); }
 
 bool engine::looping() const { return p_->loops.load() > 0; }
+
+void engine::run_now(std::uint32_t service) {
+  std::lock_guard<std::mutex> lk(p_->mx);
+  p_->run_now.push_back(service);
+}
 
 std::vector<target_runtime_status> engine::targets() const {
   std::vector<target_runtime_status> out;

@@ -127,6 +127,11 @@ public:
   std::int64_t heartbeat_ms() const;
   /// Whether run_* is running now (false before, and after it returned).
   bool looping() const;
+  /// Continuous mode: runs `service` as soon as no cycle runs, rather than
+  /// at its next slot (the web monitor's "run now"; service_scheduler::wake:
+  /// a service backing off after failures keeps its backoff). Any thread.
+  /// Ignored by run_once.
+  void run_now(std::uint32_t service);
   std::vector<target_runtime_status> targets() const;
 
   /// The runtime of a configured target (nullptr when unknown).

@@ -479,6 +479,13 @@ struct reader {
             "write e.g. \"127.0.0.1:9464\", or \"\" to disable the exporter");
   }
 
+  void read_web(const toml::table* t, web_config& w) {
+    if (!t) return;
+    check_keys(*t, "web", {"show_payloads", "admin_token"});
+    boolean(*t, "show_payloads", "web", w.show_payloads);
+    secret(*t, "admin_token", "web", w.admin_token, web_admin_token_min_length);
+  }
+
   void read_auth(const toml::table& t, const std::string& p, auth_config& a) {
     check_keys(t, p,
                {"kind", "header", "value", "token_url", "client_id", "client_secret", "scope"});
@@ -975,13 +982,15 @@ struct reader {
   config read(const toml::table& root) {
     config c;
     c.file = file;
-    check_keys(root, "", {"source", "state", "engine", "journal", "metrics", "targets", "services"});
+    check_keys(root, "",
+               {"source", "state", "engine", "journal", "metrics", "web", "targets", "services"});
     read_source(sub_table(root, "source", ""), c.source);
     read_state(sub_table(root, "state", ""), c.state);
     read_engine(sub_table(root, "engine", ""), c.engine);
     read_journal(sub_table(root, "journal", ""), c.journal);
     const bool keep_all = c.journal.payloads == journal_payloads::all;
     read_metrics(sub_table(root, "metrics", ""), c.metrics);
+    read_web(sub_table(root, "web", ""), c.web);
 
     if (const toml::table* tt = sub_table(root, "targets", "")) {
       for (auto&& [k, v] : *tt) {

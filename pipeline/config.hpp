@@ -86,6 +86,12 @@ struct metrics_config {
   std::string listen;               // "127.0.0.1:9464"; empty disables the exporter
 };
 
+/// `[web]`: the web monitor served on metrics.listen (web/pages.hpp).
+struct web_config {
+  bool show_payloads = false;       // record pages show the payloads sent and received
+  std::string admin_token;          // secret (>= 16 chars); "" = no resend / run-now actions
+};
+
 enum class target_protocol { async_batch, sync_batch, rest };
 enum class payload_format { records, envelope };
 enum class auth_kind { none, static_key, oauth2 };
@@ -231,12 +237,16 @@ struct config {
   engine_config engine;
   journal_config journal;
   metrics_config metrics;
+  web_config web;
   std::map<std::string, target_config> targets;
   std::vector<service_config> services;  // sorted by id
 
   const service_config* find_service(std::uint32_t id) const;
   const target_config& target_of(const service_config& s) const;
 };
+
+/// The shortest `[web] admin_token` accepted (it guards resends and runs).
+inline constexpr std::size_t web_admin_token_min_length = 16;
 
 /// The largest config file load_config reads.
 inline constexpr std::uint64_t max_config_bytes = 4u << 20;

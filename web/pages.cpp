@@ -3,6 +3,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/log_view.hpp"
+#include "engine/requests.hpp"
 #include "engine/status_view.hpp"
 #include "metrics/registry.hpp"
 #include "pipeline/exchange.hpp"
@@ -128,6 +129,8 @@ std::string when(std::int64_t ms) {
   return t;
 }
 
+std::string actions_html(const web_site& site);
+
 web_response overview(const web_site& site) {
   const auto now = now_of(site);
   const auto vs = views(site, now);
@@ -169,6 +172,7 @@ web_response overview(const web_site& site) {
                      br, t.consecutive_failures, when(t.changed_ms), html_escape(t.last_failure));
   }
   b += "</table>\n";
+  b += actions_html(site);
   return {200, "text/html; charset=utf-8", page(site, "Overview", b, /*refresh=*/true)};
 }
 
@@ -248,6 +252,28 @@ const service_config* find(const web_site& site, std::uint32_t id) {
     if (s->id == id)
       return s;
   return nullptr;
+}
+
+std::string token_input() {
+  return " admin token <input type=\"password\" name=\"token\" autocomplete=\"off\" required> ";
+}
+
+/// The overview's forms for run now and resend, or why there are none.
+std::string actions_html(const web_site& site) {
+  if (site.admin_token.empty())
+    return "<p class=\"muted\" id=\"actions-off\">Actions are off: set <code>[web] admin_token"
+           "</code> to resend records and run services from here.</p>\n";
+  std::string options;
+  for (const auto* s : site.services)
+    options += fmt::format("<option value=\"{}\">{} {}</option>", s->id, s->id, html_escape(s->name));
+  return "<h2>Actions</h2>\n"
+         "<form method=\"post\" action=\"/actions/run\" id=\"run-form\">Run now: service "
+         "<select name=\"service\">" + options + "</select>" + token_input() +
+         "<button type=\"submit\">Run now</button></form>\n"
+         "<form method=\"post\" action=\"/actions/resend\" id=\"resend-form\">Resend every "
+         "<select name=\"status\"><option>error</option><option>cancelled</option></select> "
+         "record of service <select name=\"service\">" + options + "</select>" + token_input() +
+         "<button type=\"submit\">Resend</button></form>\n";
 }
 
 web_response log_page(const web_request& r, const web_site& site, bool json) {
@@ -391,9 +417,16 @@ web_response record_page(const web_request& r, const web_site& site, bool json) 
                      html_escape(it.by.empty() ? "worker" : it.by));
   }
   b += "</table>\n";
+  if (!site.admin_token.empty())
+    b += fmt::format("<form method=\"post\" action=\"/actions/resend\" id=\"resend-record\">"
+                     "<input type=\"hidden\" name=\"service\" value=\"{}\"><input type=\"hidden\" "
+                     "name=\"key\" value=\"{}\">{}<button type=\"submit\">Resend this record"
+                     "</button></form>\n",
+                     svc->id, html_escape(key), token_input());
   if (!site.show_payloads)
-    b += "<p class=\"muted\">Payloads are hidden (they may hold personal data); "
-         "`stampede log show` prints them.</p>\n";
+    b += "<p class=\"muted\">Payloads are hidden (they may hold personal data): set "
+         "<code>[web] show_payloads = true</code> to show them; <code>stampede log show</code> "
+         "prints them.</p>\n";
   return {200, "text/html; charset=utf-8", page(site, "Record " + key, b)};
 }
 
@@ -445,12 +478,137 @@ web_response readyz(const web_site& site) {
   return json_response(reasons.empty() ? 200 : 503, std::move(out));
 }
 
+/// Compares without an early exit (the time does not tell how much matched).
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+std::string header(const web_request& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+std::string form(const web_request& r, const std::string& name) {
+  auto it = r.form.find(name);
+  return it == r.form.end() ? std::string() : it->second;
+}
+
+web_response action_answer(int status, const std::string& message, bool json,
+                           const web_site& site) {
+  if (json) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object();
+    w.key(status == 200 ? "result" : "error");
+    w.string(message);
+    w.end_object();
+    return json_response(status, std::move(out));
+  }
+  return {status, "text/html; charset=utf-8",
+          page(site, status == 200 ? "Done" : "Refused",
+               "<p id=\"result\">" + html_escape(message) + "</p><p><a href=\"/\">Back to the "
+               "overview</a></p>\n")};
+}
+
+/// The token and origin checks of every action; nullopt when allowed.
+std::optional<web_response> refuse(const web_request& r, const web_site& site, bool json) {
+  if (site.admin_token.empty())
+    return action_answer(403, "actions are off: set [web] admin_token (from the environment, "
+                              "e.g. \"${STAMPEDE_WEB_TOKEN}\") to allow resend and run now",
+                         json, site);
+  const auto origin = header(r, "origin");
+  if (!origin.empty() && origin != "http://" + header(r, "host"))
+    return action_answer(403, "cross-origin request refused (Origin " + origin + ")", json, site);
+  auto token = form(r, "token");
+  if (const auto auth = header(r, "authorization"); token.empty() && auth.rfind("Bearer ", 0) == 0)
+    token = auth.substr(7);
+  if (token.empty())
+    return action_answer(401, "give the admin token (form field `token` or Authorization: Bearer)",
+                         json, site);
+  if (!same_secret(token, site.admin_token))
+    return action_answer(403, "wrong admin token", json, site);
+  return std::nullopt;
+}
+
+/// The checks of every action and the service it names (form field
+/// `service`); the answer to give instead when it cannot proceed.
+std::variant<const service_config*, web_response> allowed(const web_request& r,
+                                                           const web_site& site, bool json) {
+  if (auto no = refuse(r, site, json))
+    return *no;
+  const auto id = to_u32(form(r, "service"));
+  const auto* svc = id ? find(site, *id) : nullptr;
+  if (!svc)
+    return action_answer(400, "give service = the id of a service this worker runs", json, site);
+  return svc;
+}
+
+web_response resend_action(const web_request& r, const web_site& site, bool json) {
+  auto ok = allowed(r, site, json);
+  if (auto* no = std::get_if<web_response>(&ok))
+    return *no;
+  const auto* svc = std::get<const service_config*>(ok);
+  request rq;
+  rq.kind = request_kind::resend;
+  rq.service = svc->id;
+  rq.by = "web";
+  rq.created_ms = now_of(site);
+  const auto key = form(r, "key");
+  const auto status = form(r, "status");
+  std::string what;
+  if (!key.empty()) {
+    rq.keys = {key};
+    what = "record " + key;
+  } else if (status == "error" || status == "cancelled") {
+    rq.scope = status == "error" ? resend_scope::error : resend_scope::cancelled;
+    what = "every " + status + " record";
+  } else {
+    return action_answer(400, "give key = a record key, or status = error or cancelled", json,
+                         site);
+  }
+  try {
+    validate(rq, site.eng->cfg());
+    write_request(site.eng->cfg().state.dir, rq);
+  } catch (const std::exception& e) {
+    return action_answer(500, std::string("could not queue the resend: ") + e.what(), json, site);
+  }
+  return action_answer(200,
+                       fmt::format("resend of {} of service {} {} queued; the worker applies it "
+                                   "within a second and runs the service (see the log monitor)",
+                                   what, svc->id, svc->name),
+                       json, site);
+}
+
+web_response run_action(const web_request& r, const web_site& site, bool json) {
+  auto ok = allowed(r, site, json);
+  if (auto* no = std::get_if<web_response>(&ok))
+    return *no;
+  const auto* svc = std::get<const service_config*>(ok);
+  if (!site.eng->looping())
+    return action_answer(503, "the worker is not running its schedule loop", json, site);
+  site.eng->run_now(svc->id);
+  return action_answer(200,
+                       fmt::format("service {} {} runs as soon as no other cycle runs", svc->id,
+                                   svc->name),
+                       json, site);
+}
+
 } // namespace
 
 web_response route(const web_request& req, const web_site& site) {
-  if (req.method != "GET" && req.method != "HEAD")
-    return {405, "text/plain; charset=utf-8", "only GET and HEAD: the monitor is read-only\n"};
   const auto& p = req.path;
+  if (req.method == "POST") {
+    if (p == "/actions/resend" || p == "/api/resend")
+      return resend_action(req, site, p == "/api/resend");
+    if (p == "/actions/run" || p == "/api/run")
+      return run_action(req, site, p == "/api/run");
+  }
+  if (req.method != "GET" && req.method != "HEAD")
+    return {405, "text/plain; charset=utf-8",
+            "only GET and HEAD here; actions are POST /actions/resend and /actions/run\n"};
   if (p == "/" || p == "/index.html")
     return overview(site);
   if (p == "/api/status")

@@ -17,13 +17,24 @@
 //     /readyz      200 when no service's last cycle failed and no target's
 //                  circuit is open, else 503 with the reasons
 //     /metrics     the Prometheus text exposition
+//   and, only when `admin_token` is set, two POST actions (form fields, or
+//   JSON answers under /api/):
+//     /actions/resend, /api/resend   service, and key (one record) or
+//                  status=error|cancelled (all of them): written to the
+//                  request inbox (engine/requests.hpp) by "web"; the worker
+//                  applies it between cycles and runs the service
+//     /actions/run, /api/run         service: engine::run_now
+//   The token comes in the form field `token` or `Authorization: Bearer`;
+//   never in a cookie, so another site cannot make a browser send it (CSRF),
+//   and a request whose Origin is not this server's is refused too. Missing
+//   token: 401; wrong token or actions off: 403.
 //   Every text from the store or the config is HTML-escaped; payloads (sent
 //   and received) are shown only when `show_payloads` is set, else their size.
 //   Bad query parameters answer 400 with what to fix.
 // Concurrency: route() may run on several server threads at once: it only
 //   reads (engine::status/targets/heartbeat_ms are thread-safe, RocksDB reads
 //   are, the metrics registry is).
-// Limitations: read-only (no resend or "run now" buttons yet); a log listing
+// Limitations: actions are all-or-nothing (one token, no users); a log listing
 //   scans the chosen services' ledgers like `stampede log` (~1M entries/s).
 #pragma once
 
@@ -46,6 +57,8 @@ struct web_request {
   std::string method = "GET";
   std::string path;                          // "/log"
   std::map<std::string, std::string> query;  // decoded ?a=b&c=d (last value wins)
+  std::map<std::string, std::string> form;   // POST: the decoded form body
+  std::map<std::string, std::string> headers;  // names in lower case
 };
 
 struct web_response {
@@ -57,7 +70,8 @@ struct web_response {
 struct web_site {
   engine* eng = nullptr;                     // required
   std::vector<const service_config*> services;  // the services this worker runs
-  bool show_payloads = false;
+  bool show_payloads = false;                 // [web] show_payloads
+  std::string admin_token;                    // [web] admin_token; "" = actions off
   std::chrono::milliseconds stale_after{30000};  // /healthz
   std::string version;                        // shown in the footer
   std::function<std::int64_t()> now_ms;       // default: the system clock

@@ -4,6 +4,7 @@
 #include <civetweb.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <mutex>
 
@@ -38,6 +39,8 @@ const char* reason(int status) {
   switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
@@ -118,6 +121,28 @@ int web_server::handle(::mg_connection* conn, void* self_ptr) {
   req.path = ri->local_uri ? ri->local_uri : "/";
   if (ri->query_string)
     req.query = parse_query(ri->query_string);
+  for (int i = 0; i < ri->num_headers; ++i) {
+    std::string name = ri->http_headers[i].name ? ri->http_headers[i].name : "";
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = ri->http_headers[i].value ? ri->http_headers[i].value : "";
+  }
+  if (req.method == "POST") {
+    // A form of a few fields; anything larger is not ours.
+    constexpr long long max_body = 64 * 1024;
+    if (ri->content_length > max_body) {
+      mg_printf(conn, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+      return 413;
+    }
+    std::string body;
+    char buf[4096];
+    int n = 0;
+    while (static_cast<long long>(body.size()) < max_body && (n = mg_read(conn, buf, sizeof buf)) > 0)
+      body.append(buf, static_cast<std::size_t>(n));
+    if (req.headers["content-type"].rfind("application/x-www-form-urlencoded", 0) == 0 ||
+        req.headers["content-type"].empty())
+      req.form = parse_query(body);
+  }
   web_response res;
   try {
     res = route(req, self->site_);

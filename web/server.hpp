@@ -11,8 +11,9 @@
 //   the requests in progress).
 // Concurrency: civetweb runs `threads` request threads; route() is safe on
 //   them. Construct and destroy on one thread; destroy before the engine.
-// Limitations: plain HTTP (put a TLS proxy in front when exposed); no
-//   keep-alive tuning; request bodies are not read (GET/HEAD only).
+// Limitations: plain HTTP (put a TLS proxy in front when exposed, the admin
+//   token travels in the request); no keep-alive tuning; a POST body is read
+//   up to 64 KiB (larger: 413) and parsed as a form.
 #pragma once
 
 #include "web/pages.hpp"

@@ -1,5 +1,7 @@
 #include "tools/stampede/runner.hpp"
 
+#include "pipeline/redact.hpp"
+
 #include "engine/logging.hpp"
 #include "engine/requests.hpp"
 #include "engine/totals.hpp"
@@ -185,6 +187,10 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
     web_site site;
     site.eng = e.get();
     site.services = svcs;
+    site.show_payloads = cfg.web.show_payloads;
+    site.admin_token = cfg.web.admin_token;
+    if (!site.admin_token.empty())
+      redactor::global().add_token(site.admin_token);  // never printed, logged or served
     site.version = version_text().substr(0, version_text().find('\n'));
     try {
       w.web = std::make_unique<web_server>(std::move(site), cfg.metrics.listen);

@@ -67,17 +67,10 @@ int http_code(const std::string& method, const std::string& url) {
   return std::atoi(r.out.c_str());
 }
 
-} // namespace
-
-TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a record, matching "
-          "status and log, and the monitor refuses writes") {
-  REQUIRE_FALSE(run("command -v chromium").out.empty());  // tools/install-deps.sh installs it
-  const std::map<std::string, std::string> set{{"page_size", "200"}, {"batch_records", "100"}};
-  world w(0.2, set, {"--validate", "email:maxlen=22"});
-  const auto profile = w.tmp.path / "chromium";
-  const auto log = w.tmp.path / "worker.log";
-  auto worker = w.stampede_child({"run", "--services", "1,2"}, log);
-
+/// Starts `stampede run --services 1,2` and waits until its web monitor
+/// reports both initial loads complete and no cycle running; its base URL.
+std::string start_worker(world& w, const fs::path& log, std::unique_ptr<child>& worker) {
+  worker = w.stampede_child({"run", "--services", "1,2"}, log);
   std::string base;
   for (int i = 0; i < 400 && base.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -88,7 +81,6 @@ TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a re
   }
   INFO(read_file(log));
   REQUIRE_FALSE(base.empty());
-  // Both initial loads done (the JSON twin says so).
   bool loaded = false;
   for (int i = 0; i < 600 && !loaded; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -96,6 +88,20 @@ TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a re
     loaded = count_of(s, "\"initial_load\":\"complete\"") == 2 && count_of(s, "\"running\":true") == 0;
   }
   REQUIRE(loaded);
+  return base;
+}
+
+} // namespace
+
+TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a record, matching "
+          "status and log, and the monitor refuses writes") {
+  REQUIRE_FALSE(run("command -v chromium").out.empty());  // tools/install-deps.sh installs it
+  const std::map<std::string, std::string> set{{"page_size", "200"}, {"batch_records", "100"}};
+  world w(0.2, set, {"--validate", "email:maxlen=22"});
+  const auto profile = w.tmp.path / "chromium";
+  const auto log = w.tmp.path / "worker.log";
+  std::unique_ptr<child> worker;
+  const auto base = start_worker(w, log, worker);
   CHECK(http_code("GET", base + "/healthz") == 200);
   CHECK(http_code("GET", base + "/readyz") == 200);  // record errors are not a target failure
 
@@ -145,4 +151,69 @@ TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a re
   worker->signal(SIGTERM);
   REQUIRE(worker->wait(std::chrono::seconds(60)));
   CHECK(worker->rc() == 4);  // stopped cleanly; records of service 1 are in Error
+}
+
+TEST_CASE("web monitor: with [web] admin_token, a resend of every Error record and a run now "
+          "posted with the token reach the running worker; without it they are refused") {
+  ::setenv("E2E_WEB_TOKEN", "e2e-web-admin-token-0123", 1);
+  const std::map<std::string, std::string> set{{"page_size", "200"}, {"batch_records", "100"}};
+  world w(0.05, set, {"--validate", "email:maxlen=22"});
+  {
+    std::ofstream out(w.cfg, std::ios::app);
+    out << "\n[web]\nadmin_token = \"${E2E_WEB_TOKEN}\"\n";
+  }
+  const auto log = w.tmp.path / "worker.log";
+  std::unique_ptr<child> worker;
+  const auto base = start_worker(w, log, worker);
+  auto key_of_error = [&] {
+    auto l = w.stampede_plain("log --json --limit 1 --service 1 --status error");
+    simdjson::dom::parser p;
+    return std::string(std::string_view(p.parse(l.out.substr(0, l.out.find('\n')))["key"]));
+  };
+  const auto key = key_of_error();
+
+  auto post = [&](const std::string& path, const std::string& form) {
+    return run("curl -s -w '\\n%{http_code}' -X POST --data '" + form + "' '" + base + path + "'");
+  };
+  auto refused = post("/api/resend", "service=1&status=error");
+  CHECK(refused.out.substr(refused.out.rfind('\n') + 1) == "401");
+  refused = post("/api/resend", "service=1&status=error&token=not-the-token-at-all");
+  CHECK(refused.out.substr(refused.out.rfind('\n') + 1) == "403");
+  auto ok = post("/api/resend", "service=1&status=error&token=e2e-web-admin-token-0123");
+  INFO(ok.out);
+  CHECK(ok.out.substr(ok.out.rfind('\n') + 1) == "200");
+  // The worker applies the inbox between cycles and resends at once: the
+  // record's log gets the action and a new attempt (the target rejects it again).
+  bool resent = false;
+  for (int i = 0; i < 200 && !resent; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto show = w.stampede_plain("log show --json 1 " + key);
+    resent = show.out.find("resend requested by web") != std::string::npos &&
+             show.out.find("\"attempt\":1") != std::string::npos &&
+             count_of(show.out, "breaks rule") >= 2;
+  }
+  CHECK(resent);
+  // Run now: service 2 (daily schedule, idle) runs again: its last run moves.
+  auto last_run_2 = [&] {
+    simdjson::dom::parser p;
+    auto doc = p.parse(http("GET", base + "/api/status"));
+    for (auto s : doc["services"].get_array())
+      if (std::uint64_t(s["id"]) == 2)
+        return std::int64_t(s["last_run_ms"]);
+    return std::int64_t{-1};
+  };
+  const auto before = last_run_2();
+  REQUIRE(before > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto run_now = post("/api/run", "service=2&token=e2e-web-admin-token-0123");
+  CHECK(run_now.out.substr(run_now.out.rfind('\n') + 1) == "200");
+  bool ran = false;
+  for (int i = 0; i < 100 && !ran; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ran = last_run_2() > before;
+  }
+  CHECK(ran);
+  CHECK(read_file(log).find("e2e-web-admin-token-0123") == std::string::npos);
+  worker->signal(SIGTERM);
+  REQUIRE(worker->wait(std::chrono::seconds(60)));
 }

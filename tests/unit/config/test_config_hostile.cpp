@@ -266,3 +266,29 @@ TEST_CASE("tls.ca_file and tls.ca_dir must exist, check warns about credentials 
   CHECK_THAT(ws[1].message, Catch::Contains("user:password@"));
   CHECK(ws[1].to_string().find("p4ss") == std::string::npos);
 }
+
+TEST_CASE("[web]: show_payloads and admin_token are read, a short or empty token is an error "
+          "that never shows it, unknown keys are refused", "[config][web]") {
+  ::setenv("STAMPEDE_T_WEB_TOKEN", "a-web-admin-token-long-enough", 1);
+  auto c = parse_config(base_config + "\n[web]\nshow_payloads = true\n"
+                                      "admin_token = \"${STAMPEDE_T_WEB_TOKEN}\"\n",
+                        "t.toml");
+  CHECK(c.web.show_payloads);
+  CHECK(c.web.admin_token == "a-web-admin-token-long-enough");
+  CHECK_FALSE(parse_config(base_config, "t.toml").web.show_payloads);
+  CHECK(parse_config(base_config, "t.toml").web.admin_token.empty());
+
+  ::setenv("STAMPEDE_T_WEB_SHORT", "short-tok", 1);
+  const auto short_token = base_config + "\n[web]\nadmin_token = \"${STAMPEDE_T_WEB_SHORT}\"\n";
+  expect_error(short_token, "web.admin_token", "\"${STAMPEDE_T_WEB_SHORT}\"",
+               "is shorter than 16 characters");
+  for (const auto& d : errors_of(short_token))
+    CHECK(d.to_string().find("short-tok") == std::string::npos);
+  ::setenv("STAMPEDE_T_WEB_EMPTY", "", 1);
+  expect_error(base_config + "\n[web]\nadmin_token = \"${STAMPEDE_T_WEB_EMPTY}\"\n",
+               "web.admin_token", "\"${STAMPEDE_T_WEB_EMPTY}\"",
+               "environment variable `STAMPEDE_T_WEB_EMPTY` is empty");
+  auto unknown = errors_of(base_config + "\n[web]\nshow_payload = true\n");
+  REQUIRE(unknown.size() == 1);
+  CHECK(unknown[0].to_string().find("show_payloads") != std::string::npos);  // did you mean
+}

@@ -1,6 +1,7 @@
 // The web monitor's routes (web/pages.hpp) over a real engine and state
 // store, and its server (web/server.hpp) over real HTTP.
 #include "engine/engine.hpp"
+#include "engine/requests.hpp"
 #include "web/server.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <unistd.h>
 
 using namespace stampede;
@@ -257,4 +259,74 @@ TEST_CASE("the server answers over HTTP with the page's status and type, a taken
     CHECK(has(e.what(), "cannot serve the web monitor on 127.0.0.1:"));
   }
   CHECK_THROWS_AS(web_server(w.site(), "no-port"), web_error);
+}
+
+TEST_CASE("actions need the admin token: off without one, 401 without it, 403 when wrong or "
+          "cross-origin, queued in the request inbox with it", "[web]") {
+  temp_world w;
+  w.seed();
+  auto site = w.site();
+  web_request r;
+  r.method = "POST";
+  r.path = "/api/resend";
+  r.form = {{"service", "1"}, {"status", "error"}};
+  auto off = route(r, site);
+  CHECK(off.status == 403);
+  CHECK(has(off.body, "actions are off"));
+  CHECK(has(get(site, "/").body, "id=\"actions-off\""));
+
+  site.admin_token = "0123456789abcdef-admin";
+  CHECK(route(r, site).status == 401);
+  r.form["token"] = "0123456789abcdef-wrong";
+  CHECK(route(r, site).status == 403);
+  r.form["token"] = site.admin_token;
+  r.headers = {{"origin", "http://evil.example"}, {"host", "127.0.0.1:9464"}};
+  auto cross = route(r, site);
+  CHECK(cross.status == 403);
+  CHECK(has(cross.body, "cross-origin"));
+  CHECK(pending_request_files(w.cfg.state.dir).empty());
+
+  r.headers = {{"origin", "http://127.0.0.1:9464"}, {"host", "127.0.0.1:9464"}};
+  auto ok = route(r, site);
+  INFO(ok.body);
+  CHECK(ok.status == 200);
+  auto files = pending_request_files(w.cfg.state.dir);
+  REQUIRE(files.size() == 1);
+  std::ifstream in(files[0]);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto rq = parse_request(text);
+  CHECK(rq.service == 1);
+  CHECK(rq.scope == resend_scope::error);
+  CHECK(rq.by == "web");
+
+  // The worker's inbox handling applies it: the Error record is queued again.
+  auto applied = apply_pending_requests(w.eng->store(), w.cfg.state.dir, w.cfg, {}, false);
+  REQUIRE(applied.size() == 1);
+  CHECK(applied[0].changed == 1);
+  CHECK(w.eng->store().get(1, "B<2>")->status == record_status::pending);
+
+  // One record by key, the token as a bearer header; the form needs no origin.
+  web_request k;
+  k.method = "POST";
+  k.path = "/actions/resend";
+  k.form = {{"service", "1"}, {"key", "A1"}};
+  k.headers = {{"authorization", "Bearer " + site.admin_token}};
+  auto by_key = route(k, site);
+  CHECK(by_key.status == 200);
+  CHECK(has(by_key.content_type, "text/html"));
+  CHECK(pending_request_files(w.cfg.state.dir).size() == 1);
+  k.form = {{"service", "1"}, {"token", site.admin_token}};
+  CHECK(route(k, site).status == 400);  // neither key nor status
+
+  web_request run;
+  run.method = "POST";
+  run.path = "/api/run";
+  run.form = {{"service", "2"}, {"token", site.admin_token}};
+  CHECK(route(run, site).status == 503);  // no schedule loop runs in this test
+
+  auto page = get(site, "/");
+  CHECK(has(page.body, "id=\"run-form\""));
+  CHECK(has(page.body, "id=\"resend-form\""));
+  CHECK_FALSE(has(page.body, site.admin_token));
+  CHECK(has(get(site, "/record", {{"service", "1"}, {"key", "A1"}}).body, "id=\"resend-record\""));
 }
