@@ -10,6 +10,7 @@
 #include "pipeline/json_writer.hpp"
 #include "pipeline/request_builder.hpp"
 #include "pipeline/schedule.hpp"
+#include "web/cycle_history.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -83,7 +84,7 @@ td.t{white-space:nowrap}
 .muted{color:#777}
 pre{white-space:pre-wrap;word-break:break-all;max-width:60em;margin:0}
 </style></head><body>)";
-  out += R"(<nav><a href="/">Overview</a><a href="/log">Log monitor</a>)"
+  out += R"(<nav><a href="/">Overview</a><a href="/cycles">Cycles</a><a href="/log">Log monitor</a>)"
          R"(<a href="/metrics">Metrics</a><a href="/api/status">JSON</a></nav>)";
   out += fmt::format("<h1>{}</h1>\n<p class=\"muted\">Times are UTC.</p>\n", html_escape(title));
   out += body;
@@ -430,6 +431,68 @@ web_response record_page(const web_request& r, const web_site& site, bool json) 
   return {200, "text/html; charset=utf-8", page(site, "Record " + key, b)};
 }
 
+web_response cycles_page(const web_request& r, const web_site& site, bool json) {
+  std::optional<std::uint32_t> only;
+  if (const auto sv = param(r, "service"); !sv.empty()) {
+    only = to_u32(sv);
+    if (!only || !find(site, *only))
+      return bad_request(fmt::format("service '{}' is not one this worker runs", sv), json);
+  }
+  const auto entries = site.cycles ? site.cycles->recent(only) : std::vector<cycle_entry>{};
+  if (json) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object();
+    w.key("cycles");
+    w.begin_array();
+    for (const auto& e : entries) {
+      w.begin_object();
+      w.key("service"); w.uinteger(e.service);
+      w.key("end_ms"); w.integer(e.end_ms);
+      w.key("seconds"); w.number(e.seconds);
+      w.key("kind"); w.string(e.initial_load ? "initial_load" : "incremental");
+      w.key("outcome"); w.string(e.outcome);
+      w.key("error"); w.string(e.error);
+      w.key("rows_read"); w.uinteger(e.rows_read);
+      w.key("created"); w.uinteger(e.counts.created);
+      w.key("updated"); w.uinteger(e.counts.updated);
+      w.key("deleted"); w.uinteger(e.counts.deleted);
+      w.key("failed"); w.uinteger(e.counts.failed);
+      w.key("cancelled"); w.uinteger(e.counts.cancelled);
+      w.key("unchanged"); w.uinteger(e.counts.unchanged);
+      w.key("pending"); w.uinteger(e.counts.pending);
+      w.key("repeats"); w.uinteger(e.repeats);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return json_response(200, std::move(out));
+  }
+  std::string b = "<p>Services: <a href=\"/cycles\">all</a>";
+  for (const auto* s : site.services)
+    b += fmt::format(" · <a href=\"/cycles?service={}\">{}</a>", s->id, s->id);
+  b += "</p>\n<table id=\"cycles\"><tr><th>service</th><th>ended</th><th>kind</th><th>outcome</th>"
+       "<th>rows read</th><th>created</th><th>updated</th><th>deleted</th><th>failed</th>"
+       "<th>cancelled</th><th>unchanged</th><th>pending</th><th>seconds</th><th>error</th></tr>\n";
+  for (const auto& e : entries) {
+    const auto* svc = find(site, e.service);
+    b += fmt::format(
+        "<tr data-service=\"{}\"><td>{} {}</td><td class=\"t\">{}</td><td>{}</td><td class=\"{}\">{}"
+        "</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
+        "</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
+        "</td><td class=\"n\">{:.2f}</td><td>{}</td></tr>\n",
+        e.service, e.service, html_escape(svc ? svc->name : ""), when(e.end_ms),
+        e.initial_load ? "initial load" : "incremental", e.ok ? "success" : "error",
+        e.repeats > 1 ? fmt::format("idle ×{}", e.repeats) : e.outcome, e.rows_read,
+        e.counts.created, e.counts.updated, e.counts.deleted, e.counts.failed, e.counts.cancelled,
+        e.counts.unchanged, e.counts.pending, e.seconds, html_escape(e.error));
+  }
+  b += "</table>\n";
+  if (entries.empty())
+    b += "<p class=\"muted\">No cycle has finished since this worker started.</p>\n";
+  return {200, "text/html; charset=utf-8", page(site, "Cycles", b, /*refresh=*/true)};
+}
+
 web_response healthz(const web_site& site) {
   const auto now = now_of(site);
   const auto beat = site.eng->heartbeat_ms();
@@ -617,6 +680,8 @@ web_response route(const web_request& req, const web_site& site) {
     return log_page(req, site, p == "/api/log");
   if (p == "/record" || p == "/api/record")
     return record_page(req, site, p == "/api/record");
+  if (p == "/cycles" || p == "/api/cycles")
+    return cycles_page(req, site, p == "/api/cycles");
   if (p == "/healthz")
     return healthz(site);
   if (p == "/readyz")
@@ -626,7 +691,7 @@ web_response route(const web_request& req, const web_site& site) {
     return {200, "text/plain; version=0.0.4; charset=utf-8", m ? m->render_text() : std::string()};
   }
   return {404, "text/plain; charset=utf-8",
-          "no page " + p + ": see / (overview), /log, /record, /healthz, /readyz, /metrics\n"};
+          "no page " + p + ": see / (overview), /cycles, /log, /record, /healthz, /readyz, /metrics\n"};
 }
 
 } // namespace stampede

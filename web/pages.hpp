@@ -8,9 +8,12 @@
 //     /log         the log monitor: records filtered by service, status, key
 //                  and change time (since/until as `stampede log` takes
 //                  them), newest change first, 50 a page (?page=N)
+//     /cycles      the last cycles of each service (?service=N for one):
+//                  rows read, created / updated / deleted / failed /
+//                  unchanged, duration, outcome (web/cycle_history.hpp)
 //     /record      one record (?service=N&key=K): its ledger entry and its
 //                  log items (attempts, manual actions)
-//     /api/status, /api/log, /api/record   the same as JSON (/api/status is
+//     /api/status, /api/log, /api/record, /api/cycles   the same as JSON (/api/status is
 //                  `stampede status --json` plus "running" and "next_run_ms")
 //     /healthz     200 while the engine's loop shows signs of life (a turn or
 //                  a progress sample within `stale_after`), else 503
@@ -52,6 +55,7 @@ namespace stampede {
 
 class engine;
 class metrics_registry;
+class cycle_history;
 
 struct web_request {
   std::string method = "GET";
@@ -72,6 +76,7 @@ struct web_site {
   std::vector<const service_config*> services;  // the services this worker runs
   bool show_payloads = false;                 // [web] show_payloads
   std::string admin_token;                    // [web] admin_token; "" = actions off
+  const cycle_history* cycles = nullptr;      // the Cycles page; nullptr = none kept
   std::chrono::milliseconds stale_after{30000};  // /healthz
   std::string version;                        // shown in the footer
   std::function<std::int64_t()> now_ms;       // default: the system clock

@@ -187,6 +187,9 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
     web_site site;
     site.eng = e.get();
     site.services = svcs;
+    w.cycles = std::make_shared<cycle_history>();
+    site.cycles = w.cycles.get();
+    e->subscribe({nullptr, [h = w.cycles](const cycle_result& r) { h->add(r, unix_now_ms()); }});
     site.show_payloads = cfg.web.show_payloads;
     site.admin_token = cfg.web.admin_token;
     if (!site.admin_token.empty())

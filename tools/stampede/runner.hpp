@@ -17,6 +17,7 @@
 #include "engine/engine.hpp"
 #include "pipeline/config.hpp"
 #include "tools/stampede/commands.hpp"
+#include "web/cycle_history.hpp"
 #include "web/server.hpp"
 
 #include <string>
@@ -50,6 +51,7 @@ private:
 /// first. Use it like a pointer to the engine.
 struct worker {
   std::unique_ptr<engine> eng;
+  std::shared_ptr<cycle_history> cycles;  // fed by the engine, shown by the web monitor
   std::unique_ptr<web_server> web;
   engine* operator->() const { return eng.get(); }
   engine& operator*() const { return *eng; }

@@ -139,10 +139,19 @@ TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a re
   CHECK(show.rc == 0);
   CHECK(show.out.find("\"status\":\"error\"") != std::string::npos);
 
+  // Cycles: service 2's initial load, with what `status` counts as created.
+  const auto cycles = browse(base + "/cycles?service=2", profile);
+  std::smatch c;
+  REQUIRE(std::regex_search(cycles, c, std::regex("<td>initial load</td><td class=\"success\">done</td>"
+                                                  "<td class=\"n\">([0-9]+)</td><td class=\"n\">([0-9]+)</td>")));
+  CHECK(std::stoull(c[2]) == status_count(w, 2, "success"));
+  CHECK(cycles.find("data-service=\"1\"") == std::string::npos);
+
   const fs::path shots = fs::path(STAMPEDE_BINARY_DIR) / "web-screenshots";
   screenshot(base + "/", shots / "overview.png", profile);
   screenshot(log_url, shots / "log.png", profile);
   screenshot(base + "/record?service=1&key=" + key, shots / "record.png", profile);
+  screenshot(base + "/cycles", shots / "cycles.png", profile);
 
   // The monitor is read-only: a write is refused.
   CHECK(http_code("POST", base + "/") == 405);

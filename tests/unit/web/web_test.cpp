@@ -2,6 +2,7 @@
 // store, and its server (web/server.hpp) over real HTTP.
 #include "engine/engine.hpp"
 #include "engine/requests.hpp"
+#include "web/cycle_history.hpp"
 #include "web/server.hpp"
 
 #include <catch2/catch.hpp>
@@ -329,4 +330,57 @@ TEST_CASE("actions need the admin token: off without one, 401 without it, 403 wh
   CHECK(has(page.body, "id=\"resend-form\""));
   CHECK_FALSE(has(page.body, site.admin_token));
   CHECK(has(get(site, "/record", {{"service", "1"}, {"key", "A1"}}).body, "id=\"resend-record\""));
+}
+
+TEST_CASE("cycle_history keeps the newest cycles per service and folds repeated idle ones",
+          "[web]") {
+  cycle_history h(3);
+  auto cycle = [](std::uint32_t svc, std::uint64_t rows, std::uint64_t created, bool ok = true) {
+    cycle_result r;
+    r.service = svc;
+    r.ok = ok;
+    r.code = ok ? errc::none : errc::target_failed;
+    r.error = ok ? "" : "target portal: 503";
+    r.rows_read = rows;
+    r.counts.created = created;
+    return r;
+  };
+  h.add(cycle(1, 100, 100), 1000);
+  for (int i = 0; i < 5; ++i)
+    h.add(cycle(1, 0, 0), 2000 + i);  // idle: one entry
+  auto one = h.recent(1u);
+  REQUIRE(one.size() == 2);
+  CHECK(one[0].repeats == 5);
+  CHECK(one[0].end_ms == 2004);
+  CHECK(one[1].counts.created == 100);
+  h.add(cycle(1, 10, 0, false), 3000);
+  h.add(cycle(1, 5, 5), 4000);
+  one = h.recent(1u);
+  REQUIRE(one.size() == 3);  // the oldest dropped
+  CHECK(one[0].end_ms == 4000);
+  CHECK(one[1].outcome == "failed");
+  CHECK(one[2].repeats == 5);
+  cycle_result skipped;
+  skipped.service = 2;
+  skipped.skipped = true;
+  h.add(skipped, 5000);
+  h.add(cycle(2, 1, 1), 3500);
+  auto all = h.recent();
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].end_ms == 4000);
+  CHECK(all[1].service == 2);
+
+  temp_world w;
+  auto site = w.site();
+  site.cycles = &h;
+  auto page = get(site, "/cycles", {{"service", "1"}});
+  REQUIRE(page.status == 200);
+  CHECK(has(page.body, "idle ×5"));
+  CHECK(has(page.body, "target portal: 503"));
+  CHECK_FALSE(has(page.body, "data-service=\"2\""));
+  auto api = get(site, "/api/cycles");
+  simdjson::dom::parser p;
+  auto doc = p.parse(api.body);
+  CHECK(doc["cycles"].get_array().size() == 4);
+  CHECK(get(site, "/cycles", {{"service", "7"}}).status == 400);
 }
