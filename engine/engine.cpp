@@ -103,6 +103,7 @@ struct engine::impl {
   std::uint32_t running = 0;                   // service id, 0 = none
   std::map<std::uint32_t, std::int64_t> next_due;
   std::vector<std::uint32_t> run_now;          // run_now() ids not yet woken
+  std::map<std::uint32_t, std::unique_ptr<service_probe>> service_probes;  // metrics on
   std::atomic<std::int64_t> heartbeat{0};      // heartbeat_ms()
   std::atomic<int> loops{0};                   // run_* calls running now
   void beat() { heartbeat.store(now_ms(), std::memory_order_relaxed); }
@@ -135,6 +136,32 @@ struct engine::impl {
   std::vector<cycle_result>
   run_in_order(const std::vector<const service_config*>& svcs,
                const std::function<std::optional<cycle_result>(const service_config&)>& run);
+
+  /// Creates the metric series of each of `svcs` this process runs, at 0 or
+  /// from the stored state (once per service), so they exist from the first
+  /// scrape after run_* starts. Only the services it runs: a worker must not
+  /// export (zero) series for services another worker owns.
+  void register_services(const std::vector<const service_config*>& svcs) {
+    if (!metrics)
+      return;
+    for (const auto* svc : svcs) {
+      if (service_probes.count(svc->id))
+        continue;
+      preregister(*metrics, svc->id);
+      auto probe = std::make_unique<service_probe>(*metrics, svc->id);
+      try {
+        const auto st = store->load_state(svc->id);
+        probe->records(st.counts);
+        probe->initial_load_complete(st.initial_load_complete);
+        if (st.last_run_ms)
+          probe->cycle_done(st.consecutive_failures == 0, st.last_run_ms / 1000.0, 0);
+      } catch (const std::exception&) {
+        // The first cycle reports a store that cannot be read; these gauges
+        // stay at 0 until then.
+      }
+      service_probes.emplace(svc->id, std::move(probe));
+    }
+  }
 
   /// Persists the failures in a row and the last error (the scheduler's
   /// backoff survives a restart; `status` shows the cause). The cycle's
@@ -308,6 +335,16 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
     p_->running = 0;
   }
   p_->record_outcome(svc, r);
+  if (auto it = p_->service_probes.find(svc.id); it != p_->service_probes.end() && !r.skipped) {
+    it->second->cycle_done(r.ok, now_ms() / 1000.0, r.seconds);
+    try {
+      const auto st = p_->store->load_state(svc.id);
+      it->second->records(st.counts);
+      it->second->initial_load_complete(st.initial_load_complete);
+    } catch (const std::exception&) {
+      // The cycle's result already says what failed with the store.
+    }
+  }
   p_->notify_done(r);
   return r;
 }
@@ -359,6 +396,7 @@ engine::impl::run_in_order(const std::vector<const service_config*>& svcs,
 std::vector<cycle_result> engine::run_once(const std::vector<const service_config*>& svcs,
                                            bool initial_only) {
   impl::loop_scope looping(*p_);
+  p_->register_services(svcs);
   return p_->run_in_order(svcs, [&](const service_config& s) -> std::optional<cycle_result> {
     return run_cycle(s, initial_only);
   });
@@ -366,6 +404,7 @@ std::vector<cycle_result> engine::run_once(const std::vector<const service_confi
 
 std::vector<cycle_result> engine::run_continuous(const std::vector<const service_config*>& svcs) {
   impl::loop_scope looping(*p_);
+  p_->register_services(svcs);
   // One summed entry per service, so memory stays flat however many cycles
   // run. Counts add up; the outcome is the last cycle's: an outage the worker
   // rode out (logged when it happened) does not fail the exit at SIGTERM.

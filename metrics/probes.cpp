@@ -266,4 +266,55 @@ void http_probe::on_breaker(const breaker_event& e) {
   breaker_->Set(static_cast<double>(static_cast<int>(e.to)));
 }
 
+// ---- service ----------------------------------------------------------------
+
+service_probe::service_probe(metrics_registry& r, std::uint32_t service) {
+  const Labels l = service_label(service);
+  last_success_ = &gauge(r, "stampede_service_last_cycle_success",
+                         "1 when the service's last cycle succeeded, 0 when it failed or none ran", l);
+  last_time_ = &gauge(r, "stampede_service_last_cycle_timestamp_seconds",
+                      "When the service's last cycle ended (unix seconds; 0 = none since start)", l);
+  last_duration_ = &gauge(r, "stampede_service_last_cycle_duration_seconds",
+                          "How long the service's last cycle took", l);
+  const char* names[4] = {"pending", "success", "error", "cancelled"};
+  for (int i = 0; i < 4; ++i)
+    records_[i] = &gauge(r, "stampede_service_records",
+                         "The service's records in the ledger by status (error and cancelled: "
+                         "not delivered; pending: waiting for an outcome)",
+                         {{"service", std::to_string(service)}, {"status", names[i]}});
+  initial_load_ = &gauge(r, "stampede_service_initial_load_complete",
+                         "1 once the service's initial load is complete, else 0", l);
+}
+
+void service_probe::cycle_done(bool ok, double unix_seconds, double duration_seconds) {
+  last_success_->Set(ok ? 1 : 0);
+  last_time_->Set(unix_seconds);
+  last_duration_->Set(duration_seconds);
+}
+
+void service_probe::records(const std::array<std::uint64_t, 4>& by_status) {
+  for (int i = 0; i < 4; ++i)
+    records_[i]->Set(as_double(by_status[i]));
+}
+
+void service_probe::initial_load_complete(bool done) { initial_load_->Set(done ? 1 : 0); }
+
+void preregister(metrics_registry& r, std::uint32_t service) {
+  extractor_probe e(r, service);
+  transform_probe t(r, service);
+  sender_probe s(r, service);
+  reconcile_probe c(r, service);
+}
+
+void build_info(metrics_registry& r, const std::string& version) {
+  gauge(r, "stampede_build_info", "Always 1; the version of this stampede build",
+        {{"version", version}})
+    .Set(1);
+  gauge(r, "stampede_process_start_time_seconds",
+        "When this stampede process started (unix seconds): alerts over a longer window "
+        "wait until the process has been up that long",
+        {})
+    .Set(static_cast<double>(system_ms()) / 1000.0);
+}
+
 } // namespace stampede

@@ -128,6 +128,37 @@ private:
   prometheus::Histogram* commit_seconds_;
 };
 
+/// A service between cycles, as the engine sees it: the last cycle's result,
+/// time and duration, the records by status (the backlog: Error, Cancelled,
+/// Pending) and whether its initial load is complete. The engine builds one
+/// per service it runs when run_* starts, with the stored values, so these
+/// series (and, through `preregister`, the stage series) exist from the first
+/// scrape, at 0 where nothing happened yet.
+class service_probe {
+public:
+  service_probe(metrics_registry& r, std::uint32_t service);
+  /// A finished (not skipped) cycle: ok or failed, ended at `unix_seconds`.
+  void cycle_done(bool ok, double unix_seconds, double duration_seconds);
+  /// Records by record_status (pending, success, error, cancelled).
+  void records(const std::array<std::uint64_t, 4>& by_status);
+  void initial_load_complete(bool done);
+
+private:
+  prometheus::Gauge* last_success_;
+  prometheus::Gauge* last_time_;
+  prometheus::Gauge* last_duration_;
+  std::array<prometheus::Gauge*, 4> records_{};
+  prometheus::Gauge* initial_load_;
+};
+
+/// Creates every per-service series of the stages (extractor, transform,
+/// sender, reconcile) at 0 for `service`, so rate() and increase() see the
+/// first cycle's work instead of a series that appears at its first value.
+void preregister(metrics_registry& r, std::uint32_t service);
+
+/// stampede_build_info{version="..."} 1 and stampede_process_start_time_seconds (now).
+void build_info(metrics_registry& r, const std::string& version);
+
 /// Every HTTP exchange of one target, by service: an exchange_observer to
 /// register with target_runtime::add_observer(). Feeds the sender_probe
 /// request series (requests by code, duration, retries) plus requests by

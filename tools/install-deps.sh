@@ -10,6 +10,7 @@ PKGS=(
   openssl  # tests: a private CA and `openssl s_server` for tls.ca_file
   libpq-dev postgresql-15
   clang libclang-rt-14-dev  # tools/test.sh fuzz stage: libFuzzer targets (tests/fuzz/)
+  prometheus  # tests: a real Prometheus scrapes a worker; promtool checks the rules (tests/e2e/e2e/prometheus_test.cpp)
   libcivetweb-dev  # the web monitor's HTTP server (web/server.cpp)
   chromium  # tests: the web monitor in a real browser (tests/e2e/e2e/web_test.cpp)
 )

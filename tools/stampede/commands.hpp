@@ -104,6 +104,8 @@ int cmd_replay(const common_options& o, const checkpoint_options& c);
 /// `stampede --version`: "stampede X.Y.Z (BuildType build)" and a line naming
 /// the libraries' versions (version.cpp).
 std::string version_text();
+/// "0.1.0" (stampede_build_info's version label).
+std::string version_number();
 
 /// --by: the flag, else $USER, else "cli".
 std::string requester(const std::string& by);

@@ -1,5 +1,6 @@
 #include "tools/stampede/runner.hpp"
 
+#include "metrics/probes.hpp"
 #include "pipeline/redact.hpp"
 
 #include "engine/logging.hpp"
@@ -183,6 +184,8 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
   worker w;
   w.eng = std::make_unique<engine>(cfg, std::move(eo));
   auto& e = w.eng;
+  if (auto* m = e->metrics())
+    build_info(*m, version_number());
   if (!cfg.metrics.listen.empty()) {
     web_site site;
     site.eng = e.get();

@@ -12,6 +12,8 @@
 
 namespace stampede::cli {
 
+std::string version_number() { return STAMPEDE_VERSION; }
+
 std::string version_text() {
   const auto* curl = curl_version_info(CURLVERSION_NOW);
   return fmt::format("stampede {} ({} build)\n"

@@ -1,6 +1,7 @@
 // End-to-end helpers: run the real binaries, talk to the reference target.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <simdjson.h>
@@ -480,5 +481,39 @@ struct world {
     return sql_int(db, "SELECT COUNT(*) FROM " + table + " WHERE D_E_L_E_T_ <> '*'");
   }
 };
+
+
+/// How often `what` occurs in `text`.
+inline std::uint64_t count_of(const std::string& text, const std::string& what) {
+  std::uint64_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+/// Starts `stampede run --services 1,2` (continuous) and waits until its web
+/// monitor reports both initial loads complete and no cycle running; returns
+/// the monitor's base URL ("http://127.0.0.1:PORT").
+inline std::string start_worker(world& w, const fs::path& log, std::unique_ptr<child>& worker) {
+  worker = w.stampede_child({"run", "--services", "1,2"}, log);
+  std::string base;
+  for (int i = 0; i < 400 && base.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto text = read_file(log);
+    const auto at = text.find("web monitor on http://");
+    if (at != std::string::npos)
+      base = text.substr(at + 15, text.find("/ (health", at) - at - 15);
+  }
+  INFO(read_file(log));
+  REQUIRE_FALSE(base.empty());
+  bool loaded = false;
+  for (int i = 0; i < 600 && !loaded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto s = http("GET", base + "/api/status");
+    loaded = count_of(s, "\"initial_load\":\"complete\"") == 2 && count_of(s, "\"running\":true") == 0;
+  }
+  REQUIRE(loaded);
+  return base;
+}
 
 } // namespace e2e

@@ -55,40 +55,9 @@ std::uint64_t status_count(world& w, std::uint32_t id, const std::string& status
   return std::uint64_t(p.parse(st.out)["services"].at(0)["counts"][status]);
 }
 
-std::uint64_t count_of(const std::string& text, const std::string& what) {
-  std::uint64_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
-
 int http_code(const std::string& method, const std::string& url) {
   auto r = run("curl -s -o /dev/null -w '%{http_code}' -X " + method + " '" + url + "'");
   return std::atoi(r.out.c_str());
-}
-
-/// Starts `stampede run --services 1,2` and waits until its web monitor
-/// reports both initial loads complete and no cycle running; its base URL.
-std::string start_worker(world& w, const fs::path& log, std::unique_ptr<child>& worker) {
-  worker = w.stampede_child({"run", "--services", "1,2"}, log);
-  std::string base;
-  for (int i = 0; i < 400 && base.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const auto text = read_file(log);
-    const auto at = text.find("web monitor on http://");
-    if (at != std::string::npos)
-      base = text.substr(at + 15, text.find("/ (health", at) - at - 15);
-  }
-  INFO(read_file(log));
-  REQUIRE_FALSE(base.empty());
-  bool loaded = false;
-  for (int i = 0; i < 600 && !loaded; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const auto s = http("GET", base + "/api/status");
-    loaded = count_of(s, "\"initial_load\":\"complete\"") == 2 && count_of(s, "\"running\":true") == 0;
-  }
-  REQUIRE(loaded);
-  return base;
 }
 
 } // namespace
