@@ -9,9 +9,11 @@
 
 namespace stampede {
 
-service_view make_service_view(const service_config& svc, service_state st, std::int64_t now_ms) {
+service_view make_service_view(const service_config& svc, service_state st, std::int64_t now_ms,
+                               int utc_offset_minutes) {
   service_view v;
   v.svc = &svc;
+  v.next_due_ms = next_due(svc.when, now_ms, utc_offset_minutes);
   const bool started = !st.checkpoint_stamp.empty() || st.initial_load_complete || st.last_run_ms;
   v.initial_load = st.initial_load_complete ? "complete" : (started ? "in progress" : "not started");
   v.not_delivered = st.counts[static_cast<std::size_t>(record_status::error)] +
@@ -118,9 +120,9 @@ void write_status_json(json_writer& w, const config& cfg, const std::vector<serv
     w.key("freshness_lag_seconds");
     if (v.lag_seconds < 0) w.null(); else w.number(v.lag_seconds);
     w.key("last_run_ms"); w.integer(st.last_run_ms);
+    w.key("next_run_ms"); w.integer(v.next_due_ms);
     if (live) {
       w.key("running"); w.boolean(v.running);
-      w.key("next_run_ms"); w.integer(v.next_due_ms);
     }
     w.end_object();
   }

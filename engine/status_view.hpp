@@ -31,12 +31,17 @@ struct service_view {
   std::uint64_t not_delivered = 0;   // records in Error + Cancelled
   double lag_seconds = -1;           // freshness lag; < 0 = nothing delivered yet
   std::string failure;               // "" | "not run: ..." | "last cycle failed (N in a row): ..."
-  // Live, from a running worker (engine::status); unset from the store alone.
-  bool running = false;
-  std::int64_t next_due_ms = 0;      // 0 = not scheduled
+  // From the store alone, the schedule's next slot after now; a running
+  // worker's (engine::status) replaces it with its scheduler's (backoff,
+  // dependencies). 0 = not scheduled.
+  std::int64_t next_due_ms = 0;
+  bool running = false;              // live only: a cycle of it runs now
 };
 
-service_view make_service_view(const service_config& svc, service_state st, std::int64_t now_ms);
+/// The view of `svc` from its stored state; `utc_offset_minutes` is the
+/// source's time zone, which daily schedules are in.
+service_view make_service_view(const service_config& svc, service_state st, std::int64_t now_ms,
+                               int utc_offset_minutes);
 
 /// The health the worker recorded for each target the chosen services use
 /// (a target never recorded is closed: it never failed).
@@ -53,7 +58,7 @@ std::string target_line(const target_health& t);
 std::string lag_text(double seconds);
 
 /// The document of `status --json`: {"state_dir", "services": [...], "targets": [...]};
-/// with `live` the services also carry "running" and "next_run_ms".
+/// each service has "last_run_ms" and "next_run_ms"; with `live` also "running".
 void write_status_json(json_writer& w, const config& cfg, const std::vector<service_view>& services,
                        const std::vector<target_health>& targets, bool live);
 

@@ -97,9 +97,11 @@ std::vector<service_view> views(const web_site& site, std::int64_t now) {
   std::vector<service_view> out;
   const auto live = site.eng->status(site.services);
   for (std::size_t i = 0; i < live.size(); ++i) {
-    auto v = make_service_view(*site.services[i], live[i].state, now);
+    auto v = make_service_view(*site.services[i], live[i].state, now,
+                               site.eng->cfg().source.utc_offset_minutes);
     v.running = live[i].running;
-    v.next_due_ms = live[i].next_due_ms;
+    if (site.eng->looping())  // the scheduler's own (backoff, dependencies)
+      v.next_due_ms = live[i].next_due_ms;
     out.push_back(std::move(v));
   }
   return out;

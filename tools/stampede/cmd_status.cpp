@@ -36,7 +36,8 @@ int cmd_status(const common_options& o, const status_options& so) {
   std::vector<target_health> targets;
   try {
     for (const auto* s : svcs)
-      views.push_back(make_service_view(*s, store ? store->load_state(s->id) : service_state{}, now));
+      views.push_back(make_service_view(*s, store ? store->load_state(s->id) : service_state{}, now,
+                                        cfg->source.utc_offset_minutes));
     targets = used_targets(store ? store->targets() : std::vector<target_health>{}, svcs);
   } catch (const std::exception& e) {
     std::cerr << "error: state store " << cfg->state.dir << ": " << e.what() << "\n";
@@ -52,9 +53,10 @@ int cmd_status(const common_options& o, const status_options& so) {
   if (!store)
     std::cout << fmt::format("no state yet in {}: run `stampede run -c {}` first\n", cfg->state.dir,
                              o.config_path);
-  std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", "svc",
-                           "name", "initial load", "checkpoint (stamp, recno)", "pending", "success",
-                           "error", "cancelled", "lag", "schedule");
+  std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {:<19}  {:<19}  {}\n",
+                           "svc", "name", "initial load", "checkpoint (stamp, recno)", "pending",
+                           "success", "error", "cancelled", "lag", "last run (UTC)", "next run (UTC)",
+                           "schedule");
   for (const auto& v : views) {
     const auto& st = v.st;
     const auto* s = v.svc;
@@ -63,9 +65,17 @@ int cmd_status(const common_options& o, const status_options& so) {
         v.not_delivered ? fmt::format("{} ({} err)", v.initial_load, v.not_delivered) : v.initial_load;
     auto cp = st.checkpoint_stamp.empty() ? std::string("-")
                                           : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);
-    std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {}\n", s->id,
-                             s->name.substr(0, 24), il_text, cp, st.counts[0], st.counts[1],
-                             st.counts[2], st.counts[3], lag_text(v.lag_seconds), describe(s->when));
+    auto at = [](std::int64_t ms) {
+      if (!ms)
+        return std::string("-");
+      auto t = iso_utc(ms).substr(0, 19);
+      t[10] = ' ';
+      return t;
+    };
+    std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {:<19}  {:<19}  {}\n",
+                             s->id, s->name.substr(0, 24), il_text, cp, st.counts[0], st.counts[1],
+                             st.counts[2], st.counts[3], lag_text(v.lag_seconds), at(st.last_run_ms),
+                             at(v.next_due_ms), describe(s->when));
   }
   for (const auto& t : targets)
     std::cout << target_line(t) << "\n";

@@ -31,6 +31,9 @@ void on_signal(int) {
   const auto now = stop_token::monotonic_ms();
   if (!g_stop.requested()) {
     g_stop.request();
+    const char msg[] = "\nstampede: stop requested: finishing the work in flight (at most "
+                       "engine.drain_timeout); a second signal 2 s or more later exits at once\n";
+    [[maybe_unused]] auto n = ::write(2, msg, sizeof(msg) - 1);
     return;
   }
   // The same stop often arrives twice at once (to the process and to its
@@ -76,6 +79,19 @@ static std::string service_name(const config& cfg, std::uint32_t id) {
 }
 
 void progress_display::update(const cycle_progress& p) {
+  if (g_stop.requested()) {
+    // Draining: say what is left about once a second, whatever --progress says.
+    const auto now = stop_token::monotonic_ms();
+    if (now - last_drain_print_ms_ >= 1000) {
+      last_drain_print_ms_ = now;
+      std::cerr << fmt::format("{}stampede: draining service {} {}: {} batch(es) still at the "
+                               "target; {:.1f}s of engine.drain_timeout left\n",
+                               tty_ ? "\r\033[K" : "", p.service, service_name(cfg_, p.service),
+                               p.in_flight,
+                               g_stop.drain_left_ms(cfg_.engine.drain_timeout) / 1000.0);
+    }
+    return;
+  }
   if (!enabled_)
     return;
   const auto name = service_name(cfg_, p.service);

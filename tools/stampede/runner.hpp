@@ -44,6 +44,7 @@ private:
   bool tty_ = false;
   bool quiet_idle_ = false;
   double last_print_ = -10;
+  std::int64_t last_drain_print_ms_ = 0;  // the last "draining ..." line (monotonic ms)
 };
 
 /// An engine and, when `[metrics] listen` is set, its web server (the

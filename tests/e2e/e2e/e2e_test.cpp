@@ -318,6 +318,9 @@ TEST_CASE("SIGTERM mid-load drains, persists and exits 0, and the next run resum
   INFO(read_file(log));
   REQUIRE(WIFEXITED(st));
   CHECK(WEXITSTATUS(st) == 0);
+  // The stop is announced at once, not after the drain.
+  CHECK(read_file(log).find("stampede: stop requested: finishing the work in flight") !=
+        std::string::npos);
   CHECK(secs < 30.0);  // engine.drain_timeout bounds it
   auto mid = get_stats(w.target->url()).services[19];
   auto live = static_cast<std::uint64_t>(w.live_rows("CREDITOS_IPTU"));
