@@ -126,6 +126,18 @@ void scenario(options_world& w, const std::function<std::string(int)>& ago,
   INFO(log.out);
   CHECK(log.rc == 0);
   CHECK(log.out.find("A1_FILIAL|A1_COD=01|000001") != std::string::npos);
+
+  // A change in the join's first table (SA1's stamp) reaches both services reading it.
+  const auto mid = get_stats(w.target.url());
+  w.exec("UPDATE " + q("SA1") + " SET " + q("A1_NOME") + " = 'Two 2', " + q("S_T_A_M_P_") +
+         " = " + ago(3) + " WHERE " + q("R_E_C_N_O_") + " = 2");
+  r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  auto last = get_stats(w.target.url());
+  CHECK(last.services[2].updates - mid.services.at(2).updates == 1);
+  CHECK(last.services[3].updates - mid.services.at(3).updates == 1);
+  CHECK(target_records(w.target.url(), 3)["000002"].data == R"({"name":"Two 2","city":"Natal"})");
 }
 
 // Bad input: check and run exit 2 with the file, line and what is wrong, and write nothing.
