@@ -28,8 +28,9 @@
 // Limitations: pg_stat_activity shows other roles' xact_start only to
 //   superusers and members of pg_read_all_stats (check_warnings() says so,
 //   with the GRANT); otherwise only the lookback catches their late commits.
-//   A trimmed key held padded in a `text` column (no declared length) is not
-//   found again by read_by_keys.
+//   A trimmed key held padded in a `text` column (no declared length), or in
+//   a varchar column of a service's query (its length is not looked up), is
+//   not found again by read_by_keys.
 #pragma once
 
 #include "source/source.hpp"
