@@ -153,6 +153,7 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
   bool stop_sent = false;
   bool timed_out = false;
   std::string store_error;
+  std::uint64_t records_done = 0;  // from the reconciler's last status
   for (;;) {
     {
       std::unique_lock<std::mutex> lk(sy->mx);
@@ -162,6 +163,10 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
     }
     {
       auto r = status_of<reconciler_status>(self, p.rec, ask_limit());
+      if (r) {
+        const auto& c = r->summary.counts;
+        records_done = c.sent() + c.unchanged + c.skipped_deletes;
+      }
       // The state store failed (e.g. the disk is full): nothing more can be
       // made durable, so the cycle ends now with that error instead of
       // waiting for pages that will never settle.
@@ -199,6 +204,7 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
         pr.records_sent = s->records;
         pr.in_flight = s->in_flight;
       }
+      pr.records_done = records_done;
       opts.on_progress(pr);
     }
   }
@@ -281,6 +287,7 @@ cycle_result run_cycle(caf::actor_system& sys, const config& cfg, const service_
     pr.done = true;
     pr.seconds = elapsed();
     pr.records_sent = res.counts.sent();
+    pr.records_done = res.counts.sent() + res.counts.unchanged + res.counts.skipped_deletes;
     pr.rows_read = res.rows_read;
     opts.on_progress(pr);
   }

@@ -44,6 +44,8 @@ struct cycle_progress {
   std::uint64_t rows_read = 0;
   std::uint64_t rows_expected = 0;   // 0 = unknown (incremental)
   std::uint64_t records_sent = 0;    // records handed to HTTP
+  std::uint64_t records_done = 0;    // rows with a durable outcome this cycle: created,
+                                     // updated, deleted, failed or skipped as unchanged
   std::uint64_t in_flight = 0;       // batches at the target
   double seconds = 0;
   bool done = false;

@@ -29,6 +29,7 @@ void cycle_history::add(const cycle_result& r, std::int64_t now_ms) {
   e.counts = r.counts;
   e.counts.reasons.clear();
   std::lock_guard<std::mutex> lk(mx_);
+  running_.erase(r.service);
   auto& q = by_service_[r.service];
   if (!q.empty() && idle(q.back()) && idle(e) && q.back().initial_load == e.initial_load) {
     q.back().end_ms = e.end_ms;
@@ -39,6 +40,19 @@ void cycle_history::add(const cycle_result& r, std::int64_t now_ms) {
   q.push_back(std::move(e));
   while (q.size() > per_service_)
     q.pop_front();
+}
+
+void cycle_history::progress(const cycle_progress& p) {
+  std::lock_guard<std::mutex> lk(mx_);
+  running_[p.service] = p;
+}
+
+std::optional<cycle_progress> cycle_history::current(std::uint32_t service) const {
+  std::lock_guard<std::mutex> lk(mx_);
+  auto it = running_.find(service);
+  if (it == running_.end())
+    return std::nullopt;
+  return it->second;
 }
 
 std::vector<cycle_entry> cycle_history::recent(std::optional<std::uint32_t> service) const {

@@ -5,7 +5,8 @@
 //   An idle cycle (ok, nothing read or sent) right after another idle one
 //   only bumps that entry's `repeats` and end time, so an `always` service
 //   does not push its real cycles out with empty ones. Skipped cycles
-//   (initial load already complete) are not kept.
+//   (initial load already complete) are not kept. The newest progress sample
+//   of a running cycle is kept too (the overview's "initial load 45%").
 // Concurrency: add() on the engine's running thread, recent() on the web
 //   server's threads: a mutex guards the entries.
 // Limitations: in memory: a restarted worker starts with an empty history
@@ -41,6 +42,10 @@ class cycle_history {
 public:
   explicit cycle_history(std::size_t per_service = 20) : per_service_(per_service) {}
   void add(const cycle_result& r, std::int64_t now_ms);
+  /// The newest progress sample of a running cycle (the engine's progress
+  /// observer); add() of its end clears it.
+  void progress(const cycle_progress& p);
+  std::optional<cycle_progress> current(std::uint32_t service) const;
   /// Newest first; all services when `service` is nullopt (then by end time).
   std::vector<cycle_entry> recent(std::optional<std::uint32_t> service = std::nullopt) const;
 
@@ -48,6 +53,7 @@ private:
   std::size_t per_service_;
   mutable std::mutex mx_;
   std::map<std::uint32_t, std::deque<cycle_entry>> by_service_;  // newest at the back
+  std::map<std::uint32_t, cycle_progress> running_;
 };
 
 } // namespace stampede

@@ -111,9 +111,14 @@ std::vector<target_health> targets(const web_site& site) {
   return used_targets(site.eng->store().targets(), site.services);
 }
 
-std::string state_of(const service_view& v) {
-  if (v.running)
+std::string state_of(const service_view& v, const web_site& site) {
+  if (v.running) {
+    const auto p = site.cycles ? site.cycles->current(v.svc->id) : std::nullopt;
+    if (p && p->initial_load && p->rows_expected > 0)  // delivered, not read
+      return fmt::format("initial load {:.0f}%",
+                         100.0 * std::min(p->records_done, p->rows_expected) / p->rows_expected);
     return v.st.initial_load_complete ? "running" : "initial load";
+  }
   if (v.st.consecutive_failures > 0)
     return "failing";
   if (!v.failure.empty())
@@ -144,7 +149,7 @@ web_response overview(const web_site& site) {
        "<th>last failure</th></tr>\n";
   for (const auto& v : vs) {
     const auto& st = v.st;
-    const auto state = state_of(v);
+    const auto state = state_of(v, site);
     const auto cp = st.checkpoint_stamp.empty()
                         ? std::string("-")
                         : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);

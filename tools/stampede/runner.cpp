@@ -98,14 +98,17 @@ void progress_display::update(const cycle_progress& p) {
   if (!tty_ && p.seconds - last_print_ < 5.0)
     return;
   last_print_ = p.seconds;
-  double rate = p.seconds > 0 ? p.rows_read / p.seconds : 0;
+  // Progress and ETA count rows with a durable outcome, not rows read (the
+  // extractor runs up to queue_batches pages ahead of delivery).
+  double rate = p.seconds > 0 ? p.records_done / p.seconds : 0;
   std::string eta;
-  if (p.rows_expected > 0 && rate > 0 && p.rows_read <= p.rows_expected)
-    eta = fmt::format("  ETA {:.0f}s", (p.rows_expected - p.rows_read) / rate);
+  if (p.rows_expected > 0 && rate > 0 && p.records_done <= p.rows_expected)
+    eta = fmt::format("  ETA {:.0f}s", (p.rows_expected - p.records_done) / rate);
   std::string of = p.rows_expected ? fmt::format("/{}", human(static_cast<double>(p.rows_expected))) : "";
-  auto line = fmt::format("service {:>2} {:<22} {:<12} {:>8}{} rows  {:>7} rows/s  {:>3} in flight{}",
+  auto line = fmt::format("service {:>2} {:<22} {:<12} {:>8}{} done  {:>7}/s  {} read  {:>3} in flight{}",
                           p.service, name.substr(0, 22), p.initial_load ? "initial load" : "incremental",
-                          human(static_cast<double>(p.rows_read)), of, human(rate), p.in_flight, eta);
+                          human(static_cast<double>(p.records_done)), of, human(rate),
+                          human(static_cast<double>(p.rows_read)), p.in_flight, eta);
   if (tty_)
     std::cerr << "\r\033[K" << line << std::flush;
   else
@@ -208,7 +211,8 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
     site.services = svcs;
     w.cycles = std::make_shared<cycle_history>();
     site.cycles = w.cycles.get();
-    e->subscribe({nullptr, [h = w.cycles](const cycle_result& r) { h->add(r, unix_now_ms()); }});
+    e->subscribe({[h = w.cycles](const cycle_progress& p) { h->progress(p); },
+                  [h = w.cycles](const cycle_result& r) { h->add(r, unix_now_ms()); }});
     site.show_payloads = cfg.web.show_payloads;
     site.admin_token = cfg.web.admin_token;
     if (!site.admin_token.empty())

@@ -6,7 +6,7 @@
 
 using namespace e2e;
 
-TEST_CASE("-c wins over STAMPEDE_CONFIG, which is used without -c") {
+TEST_CASE("cli: -c wins over STAMPEDE_CONFIG, which is used without -c") {
   world w(0.02);
   const std::string stampede = bin("tools/stampede/stampede");
   // The container image sets STAMPEDE_CONFIG; a -c on the command line must

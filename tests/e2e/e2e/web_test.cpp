@@ -132,7 +132,7 @@ TEST_CASE("web monitor: Chromium renders the overview, the filtered log and a re
 }
 
 TEST_CASE("web monitor: with [web] admin_token, a resend of every Error record and a run now "
-          "posted with the token reach the running worker; without it they are refused") {
+          "posted with the token reach the running worker, and without it they are refused") {
   ::setenv("E2E_WEB_TOKEN", "e2e-web-admin-token-0123", 1);
   const std::map<std::string, std::string> set{{"page_size", "200"}, {"batch_records", "100"}};
   world w(0.05, set, {"--validate", "email:maxlen=22"});

@@ -1,7 +1,9 @@
 // The test suite's own hygiene: ctest (catch_discover_tests) splits a test
 // name at ';', so a TEST_CASE named "a; b" becomes a ctest entry that matches
-// no test and fails with "No test cases matched" far from the cause. This
-// check names the file and line instead.
+// no test and fails with "No test cases matched" far from the cause; and
+// ctest passes the name to the test binary as an argument, so a name that
+// starts with '-' is read by Catch as an option (a name "-c wins ..." ran the
+// whole e2e binary until ctest's timeout). This check names the file and line.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -53,7 +55,7 @@ TEST_CASE("test names: the scanner joins adjacent literals and finds a semicolon
   CHECK(n[0].second == "a, b; c");
 }
 
-TEST_CASE("test names: no test name in tests/ contains a semicolon (ctest would split it)",
+TEST_CASE("test names: no test name in tests/ contains a semicolon or starts with a dash",
           "[hygiene]") {
   std::vector<std::string> bad;
   std::size_t seen = 0;
@@ -65,11 +67,12 @@ TEST_CASE("test names: no test name in tests/ contains a semicolon (ctest would 
     ss << in.rdbuf();
     for (const auto& [line, name] : test_names(ss.str())) {
       ++seen;
-      if (name.find(';') != std::string::npos)
+      if (name.find(';') != std::string::npos || (!name.empty() && name[0] == '-'))
         bad.push_back(f.path().string() + ":" + std::to_string(line) + ": \"" + name + "\"");
     }
   }
   CHECK(seen > 300);  // the scan really read the suite
   for (const auto& b : bad)
-    FAIL_CHECK("a test name contains ';' (ctest splits names there; write ',' instead): " << b);
+    FAIL_CHECK("a test name contains ';' (ctest splits names there; write ',' instead) or starts "
+               "with '-' (Catch reads it as an option): " << b);
 }

@@ -370,6 +370,20 @@ TEST_CASE("cycle_history keeps the newest cycles per service and folds repeated 
   CHECK(all[0].end_ms == 4000);
   CHECK(all[1].service == 2);
 
+  cycle_progress pr;
+  pr.service = 2;
+  pr.initial_load = true;
+  pr.rows_expected = 200;
+  pr.rows_read = 150;
+  pr.records_done = 90;
+  h.progress(pr);
+  REQUIRE(h.current(2));
+  CHECK(h.current(2)->records_done == 90);
+  CHECK_FALSE(h.current(1));
+  h.add(cycle(2, 200, 200), 6000);  // its end clears the sample
+  CHECK_FALSE(h.current(2));
+  all = h.recent();
+
   temp_world w;
   auto site = w.site();
   site.cycles = &h;
@@ -381,6 +395,6 @@ TEST_CASE("cycle_history keeps the newest cycles per service and folds repeated 
   auto api = get(site, "/api/cycles");
   simdjson::dom::parser p;
   auto doc = p.parse(api.body);
-  CHECK(doc["cycles"].get_array().size() == 4);
+  CHECK(doc["cycles"].get_array().size() == 5);
   CHECK(get(site, "/cycles", {{"service", "7"}}).status == 400);
 }
