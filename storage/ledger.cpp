@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <system_error>
+#include <thread>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -515,7 +517,35 @@ private:
 
 } // namespace
 
+namespace {
+
+std::unique_ptr<state_store> open_once(const std::string& dir, bool read_only);
+
+} // namespace
+
 std::unique_ptr<state_store> state_store::open(const std::string& dir, bool read_only) {
+  if (!read_only)
+    return open_once(dir, false);
+  // A reader (`status`, `log`, the web monitor's neighbours) may arrive while
+  // a worker is creating the store: the directory and its LOCK exist, CURRENT
+  // or the column families not yet. Give the writer a moment instead of
+  // failing (a first `stampede status` right after starting a worker did).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (;;) {
+    try {
+      return open_once(dir, true);
+    } catch (const store_error&) {
+      std::error_code ec;
+      if (!fs::exists(fs::path(dir) / "LOCK", ec) || std::chrono::steady_clock::now() >= deadline)
+        throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+namespace {
+
+std::unique_ptr<state_store> open_once(const std::string& dir, bool read_only) {
   std::error_code ec;
   if (read_only) {
     if (!fs::exists(dir, ec))
@@ -537,5 +567,7 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, bool read
   store->open();
   return store;
 }
+
+} // namespace
 
 } // namespace stampede

@@ -23,7 +23,9 @@
 //   service's reconciler). Reads may come from any thread. `commit(sync=true)`
 //   blocks on fsync: never call it on a CAF scheduler worker thread.
 // Limitations: values use a small versioned binary format (see ledger.cpp);
-//   read-only opens (status command) see the state as of open time.
+//   read-only opens (status command) see the state as of open time; one
+//   that finds a directory a writer is still creating (LOCK, no CURRENT yet)
+//   retries for up to 3 s.
 #pragma once
 
 #include <array>

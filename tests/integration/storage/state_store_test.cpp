@@ -1,7 +1,11 @@
 // Integration tests of the RocksDB state store (real RocksDB in a temp dir).
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <thread>
 
 #include <rocksdb/db.h>
 
@@ -468,4 +472,30 @@ TEST_CASE("state store: target health is stored by name, replaced, seen by a rea
   CHECK(reader->targets().size() == 2);
   const auto err = expect_store_error([&] { reader->put_target(b); });
   CHECK(err.code == store_errc::io_error);
+}
+
+TEST_CASE("a read-only open while a worker is still creating the store waits for it", "[store]") {
+  // A worker's first start: the directory and RocksDB's LOCK exist before
+  // CURRENT and the column families. `stampede status` arriving then failed
+  // with "not a stampede state store" (seen in the e2e suite).
+  temp_dir t;
+  const auto dir = t.sub("state");
+  std::filesystem::create_directories(dir);
+  { std::ofstream lock(dir + "/LOCK"); }
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto w = state_store::open(dir);
+    w->commit(1, {{"k", entry(1)}}, state(1), /*sync=*/true);
+  });
+  std::unique_ptr<state_store> r;
+  REQUIRE_NOTHROW(r = state_store::open(dir, /*read_only=*/true));
+  writer.join();
+  REQUIRE(r);
+  // Without the LOCK (no writer anywhere) a directory that is not a store
+  // fails at once, with the reason.
+  const auto other = t.sub("other");
+  std::filesystem::create_directories(other);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(state_store::open(other, true), Catch::Contains("no RocksDB CURRENT file"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
 }
