@@ -34,6 +34,7 @@ void start_batch(self_ptr self, batch_ptr b) {
   if (st.cfg.probe) {
     st.cfg.probe->batch_sent(b->records.size(), b->bytes());
     st.cfg.probe->in_flight(static_cast<std::int64_t>(st.in_flight));
+    st.started[b.get()] = std::chrono::steady_clock::now();
   }
   sender_actor hdl = self;  // strong handle: keeps us alive until done
   submitted_fn on_submitted = [hdl, b](const std::string& id, std::function<void()> persisted) {
@@ -84,6 +85,11 @@ sender_fn(sender_actor::stateful_pointer<sender_state> self, sender_config cfg) 
               });
     },
     [=](result_atom, result_ptr r) {
+      if (auto it = self->state.started.find(r->batch.get()); it != self->state.started.end()) {
+        self->state.cfg.probe->batch_done(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second).count());
+        self->state.started.erase(it);
+      }
       for (auto& o : r->outcomes)
         if (!o.ok)
           ++self->state.failed_records;

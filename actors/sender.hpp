@@ -18,8 +18,10 @@
 #include "metrics/probes.hpp"
 #include "pipeline/send_driver.hpp"
 
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <unordered_map>
 
 namespace stampede {
 
@@ -48,6 +50,8 @@ struct sender_state {
   std::uint64_t max_waiting = 0;
   std::uint64_t batches = 0, records = 0, failed_records = 0;
   std::uint32_t service = 0;      // of the last batch (for status)
+  // Start time of each batch in flight (the batch_duration histogram).
+  std::unordered_map<const send_batch*, std::chrono::steady_clock::time_point> started;
 };
 
 sender_actor::behavior_type

@@ -41,6 +41,8 @@ const Histogram::BucketBoundaries page_buckets{0.001, 0.0025, 0.005, 0.01, 0.025
                                                0.25,  0.5,    1,     2.5,  5,     10};
 const Histogram::BucketBoundaries request_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                   1,     2.5,  5,     10,   30,  60};
+const Histogram::BucketBoundaries batch_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                2.5,   5,    10,    30,   60,  300, 900};
 const Histogram::BucketBoundaries commit_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                  0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
@@ -126,9 +128,15 @@ sender_probe::sender_probe(metrics_registry& r, std::uint32_t service)
                       "HTTP requests that repeat a failed one (not polls, not token refresh repeats)", l);
   in_flight_ = &gauge(r, "stampede_sender_in_flight_requests",
                       "Batches currently in the sender (submitted, not yet reconciled)", l);
+  batch_seconds_ = &histogram(r, "stampede_sender_batch_duration_seconds",
+                              "Life of one batch in the sender: start to outcome, with every "
+                              "submit, poll and retry it needed (request_duration is one request)",
+                              l, batch_buckets);
   // The usual codes resolved up front; the rest on first use.
   for (int code : {0, 200, 201, 202, 204}) (void)requests_for(code);
 }
+
+void sender_probe::batch_done(double seconds) { batch_seconds_->Observe(seconds); }
 
 prometheus::Counter& sender_probe::requests_for(int http_status) {
   const std::size_t slot = http_status == 0 ? 0

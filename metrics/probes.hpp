@@ -92,6 +92,9 @@ public:
   /// One request repeated after a retryable failure (http_probe calls it).
   void retry();
   void in_flight(std::int64_t n);
+  /// One batch's life in the sender: from its start (first request) to its
+  /// outcome arriving (after every submit, poll and retry it needed).
+  void batch_done(double seconds);
 
 private:
   prometheus::Counter& requests_for(int http_status);
@@ -108,6 +111,7 @@ private:
   prometheus::Histogram* request_seconds_;
   prometheus::Counter* retries_;
   prometheus::Gauge* in_flight_;
+  prometheus::Histogram* batch_seconds_;
 };
 
 /// Outcomes at the target and checkpoint progress.

@@ -243,10 +243,15 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
     auto& last = (*notes)[r.service];
     const bool new_note = r.bounds_note != last;
     last = r.bounds_note;
-    if (!r.skipped &&
-        (new_note || !(r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet())))
+    const bool quiet =
+        r.ok && r.counts.sent() == 0 && r.counts.pending == 0 && progress.idle_quiet();
+    if (!r.skipped && (new_note || !quiet)) {
       if (const auto* s = cfg.find_service(r.service))
         log_cycle(r, s->name);
+    } else if (!r.skipped) {  // a quiet cycle: only at engine.log_level = "debug"
+      spdlog::debug("service {}: quiet cycle: {} rows read, nothing to send ({:.3f} s)", r.service,
+                    r.rows_read, r.seconds);
+    }
   };
   e->subscribe(std::move(o));
   return w;

@@ -120,6 +120,45 @@ TEST_CASE("metrics: sender probe counts batches, bytes and requests by status", 
   REQUIRE(sample(t, R"(stampede_sender_request_duration_seconds_count{service="12"})") == 6);
   REQUIRE(sample(t, R"(stampede_sender_retries_total{service="12"})") == 2);
   REQUIRE(sample(t, R"(stampede_sender_in_flight_requests{service="12"})") == 2);
+  REQUIRE(sample(t, R"(stampede_sender_batch_duration_seconds_count{service="12"})") == 0);
+}
+
+TEST_CASE("metrics: a batch's whole life is its own histogram, apart from its requests",
+          "[metrics]") {
+  metrics_registry reg;
+  sender_probe s(reg, 7);
+  s.request_done(202, 0.004);  // submit
+  s.request_done(200, 0.003);  // poll
+  s.batch_done(2.2);           // submitted, polled until done
+  const std::string t = reg.render_text();
+  CAPTURE(t);
+  REQUIRE(sample(t, R"(stampede_sender_batch_duration_seconds_count{service="7"})") == 1);
+  REQUIRE(sample(t, R"(stampede_sender_batch_duration_seconds_bucket{service="7",le="1"})") == 0);
+  REQUIRE(sample(t, R"(stampede_sender_batch_duration_seconds_bucket{service="7",le="2.5"})") == 1);
+  REQUIRE(sample(t, R"(stampede_sender_request_duration_seconds_bucket{service="7",le="0.005"})") == 2);
+}
+
+TEST_CASE("metrics: service probe, preregistered series and build info exist from the start",
+          "[metrics]") {
+  metrics_registry reg;
+  preregister(reg, 5);
+  service_probe sp(reg, 5);
+  build_info(reg, "9.9.9");
+  std::string t = reg.render_text();
+  CAPTURE(t);
+  REQUIRE(sample(t, R"(stampede_extractor_rows_read_total{service="5"})") == 0);
+  REQUIRE(sample(t, R"(stampede_reconcile_records_total{outcome="failed",service="5"})") == 0);
+  REQUIRE(sample(t, R"(stampede_service_records{service="5",status="error"})") == 0);
+  REQUIRE(sample(t, R"(stampede_build_info{version="9.9.9"})") == 1);
+  REQUIRE(sample(t, "stampede_process_start_time_seconds").value_or(0) > 1.7e9);
+  sp.cycle_done(false, 1714557600, 3.5);
+  sp.records({1, 2, 3, 4});
+  sp.initial_load_complete(true);
+  t = reg.render_text();
+  REQUIRE(sample(t, R"(stampede_service_last_cycle_success{service="5"})") == 0);
+  REQUIRE(sample(t, R"(stampede_service_last_cycle_timestamp_seconds{service="5"})") == 1714557600);
+  REQUIRE(sample(t, R"(stampede_service_records{service="5",status="cancelled"})") == 4);
+  REQUIRE(sample(t, R"(stampede_service_initial_load_complete{service="5"})") == 1);
 }
 
 TEST_CASE("metrics: reconcile probe counts outcomes, checkpoint and commit time", "[metrics]") {
