@@ -320,8 +320,13 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
   co.initial_load_only = initial_only;
   co.stop = p_->stop;
   co.metrics = p_->metrics.get();
-  co.on_progress = [this](const cycle_progress& pr) {  // also the heartbeat during a cycle
+  service_probe* probe = nullptr;
+  if (auto it = p_->service_probes.find(svc.id); it != p_->service_probes.end())
+    probe = it->second.get();
+  co.on_progress = [this, probe](const cycle_progress& pr) {  // also the heartbeat during a cycle
     p_->beat();
+    if (probe && pr.initial_load && pr.rows_expected > 0 && !pr.done)
+      probe->initial_load_progress(static_cast<double>(pr.records_done) / pr.rows_expected);
     if (!pr.done)
       p_->notify_progress(pr);
   };

@@ -292,6 +292,14 @@ service_probe::service_probe(metrics_registry& r, std::uint32_t service) {
                          {{"service", std::to_string(service)}, {"status", names[i]}});
   initial_load_ = &gauge(r, "stampede_service_initial_load_complete",
                          "1 once the service's initial load is complete, else 0", l);
+  initial_progress_ = &gauge(r, "stampede_service_initial_load_progress_ratio",
+                             "Share of the initial load delivered (rows with a durable outcome "
+                             "over the rows counted at its start); 1 once complete",
+                             l);
+}
+
+void service_probe::initial_load_progress(double ratio) {
+  initial_progress_->Set(std::clamp(ratio, 0.0, 1.0));
 }
 
 void service_probe::cycle_done(bool ok, double unix_seconds, double duration_seconds) {
@@ -305,7 +313,11 @@ void service_probe::records(const std::array<std::uint64_t, 4>& by_status) {
     records_[i]->Set(as_double(by_status[i]));
 }
 
-void service_probe::initial_load_complete(bool done) { initial_load_->Set(done ? 1 : 0); }
+void service_probe::initial_load_complete(bool done) {
+  initial_load_->Set(done ? 1 : 0);
+  if (done)
+    initial_progress_->Set(1);
+}
 
 void preregister(metrics_registry& r, std::uint32_t service) {
   extractor_probe e(r, service);

@@ -146,8 +146,12 @@ public:
   /// Records by record_status (pending, success, error, cancelled).
   void records(const std::array<std::uint64_t, 4>& by_status);
   void initial_load_complete(bool done);
+  /// Share of the initial load delivered (rows with a durable outcome / rows
+  /// the load counted at its start), 0..1; 1 once it is complete.
+  void initial_load_progress(double ratio);
 
 private:
+  prometheus::Gauge* initial_progress_;
   prometheus::Gauge* last_success_;
   prometheus::Gauge* last_time_;
   prometheus::Gauge* last_duration_;

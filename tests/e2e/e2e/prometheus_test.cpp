@@ -132,6 +132,7 @@ TEST_CASE("prometheus: a real Prometheus scrapes a worker, evaluates every rule 
   CHECK(value_of(prom, "stampede_reconcile_records_total{service=\"2\",outcome=\"created\"}") ==
         std::to_string(status_count(w, 2, "success")));
   CHECK(value_of(prom, "stampede_service_initial_load_complete{service=\"1\"}") == "1");
+  CHECK(value_of(prom, "stampede_service_initial_load_progress_ratio{service=\"1\"}") == "1");
   CHECK(value_of(prom, "stampede_service_last_cycle_success{service=\"2\"}") == "1");
   // Only the services this worker runs.
   CHECK(query(prom, "stampede_service_records{service=\"3\"}") == "[]");

@@ -159,6 +159,14 @@ TEST_CASE("metrics: service probe, preregistered series and build info exist fro
   REQUIRE(sample(t, R"(stampede_service_last_cycle_timestamp_seconds{service="5"})") == 1714557600);
   REQUIRE(sample(t, R"(stampede_service_records{service="5",status="cancelled"})") == 4);
   REQUIRE(sample(t, R"(stampede_service_initial_load_complete{service="5"})") == 1);
+  REQUIRE(sample(t, R"(stampede_service_initial_load_progress_ratio{service="5"})") == 1);
+  service_probe other(reg, 6);
+  other.initial_load_progress(0.45);
+  t = reg.render_text();
+  REQUIRE(sample(t, R"(stampede_service_initial_load_progress_ratio{service="6"})") == 0.45);
+  other.initial_load_progress(1.7);  // more rows than counted at the start
+  t = reg.render_text();
+  REQUIRE(sample(t, R"(stampede_service_initial_load_progress_ratio{service="6"})") == 1);
 }
 
 TEST_CASE("metrics: reconcile probe counts outcomes, checkpoint and commit time", "[metrics]") {
