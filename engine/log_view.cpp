@@ -129,6 +129,14 @@ std::string iso_utc(std::int64_t ms) {
                      tod.minutes().count(), tod.seconds().count(), tod.subseconds().count());
 }
 
+std::string short_utc(std::int64_t ms) {
+  if (!ms)
+    return "-";
+  auto t = iso_utc(ms).substr(0, 19);
+  t[10] = ' ';
+  return t;
+}
+
 std::string_view op_name(std::uint8_t op) {
   return op <= 2 ? to_string(static_cast<record_op>(op)) : std::string_view("unknown");
 }

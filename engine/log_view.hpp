@@ -67,6 +67,9 @@ std::optional<std::int64_t> parse_time_arg(std::string_view s, std::int64_t now_
 /// unix ms -> "2024-05-01T12:00:00.123Z"; "" for 0 (never).
 std::string iso_utc(std::int64_t ms);
 
+/// unix ms -> "2024-05-01 12:00:00" (UTC, for tables); "-" for 0 (never).
+std::string short_utc(std::int64_t ms);
+
 /// "create" | "update" | "delete" for a stored record_op byte.
 std::string_view op_name(std::uint8_t op);
 

@@ -10,6 +10,19 @@
 
 namespace stampede {
 
+std::optional<unsigned> listen_port(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= listen.size())
+    return std::nullopt;
+  unsigned port = 0;
+  const char* b = listen.data() + colon + 1;
+  const char* e = listen.data() + listen.size();
+  const auto [end, ec] = std::from_chars(b, e, port);
+  if (ec != std::errc() || end != e || port > 65535)
+    return std::nullopt;
+  return port;
+}
+
 metrics_registry::metrics_registry() : registry_(std::make_shared<prometheus::Registry>()) {}
 
 metrics_registry::~metrics_registry() = default;
@@ -18,16 +31,7 @@ void metrics_registry::serve(const std::string& listen) {
   if (exposer_)
     throw metrics_error(metrics_errc::already_serving,
                         "metrics exporter already serving on port " + std::to_string(port()));
-  const auto colon = listen.rfind(':');
-  unsigned port = 0;
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < listen.size();
-  if (ok) {
-    const char* b = listen.data() + colon + 1;
-    const char* e = listen.data() + listen.size();
-    const auto [end, ec] = std::from_chars(b, e, port);
-    ok = ec == std::errc() && end == e && port <= 65535;
-  }
-  if (!ok)
+  if (!listen_port(listen))
     throw metrics_error(metrics_errc::bad_listen,
                         "metrics.listen '" + listen + "' is not \"host:port\" (e.g. \"127.0.0.1:9464\"); "
                         "fix it or leave it empty to disable the exporter");

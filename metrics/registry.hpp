@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -30,6 +31,10 @@ struct metrics_error : std::runtime_error {
   metrics_error(metrics_errc c, const std::string& what) : std::runtime_error(what), code(c) {}
   metrics_errc code;
 };
+
+/// The port of a "host:port" listen address (0..65535; 0 = any free port);
+/// nullopt when it is not one. Shared by the exporter and the web monitor.
+std::optional<unsigned> listen_port(const std::string& listen);
 
 class metrics_registry {
 public:

@@ -128,14 +128,6 @@ std::string state_of(const service_view& v, const web_site& site) {
   return "idle";
 }
 
-/// "2024-05-01 12:00:00" (UTC, as the page header says); "-" for never.
-std::string when(std::int64_t ms) {
-  if (!ms)
-    return "-";
-  auto t = iso_utc(ms).substr(0, 19);
-  t[10] = ' ';
-  return t;
-}
 
 std::string actions_html(const web_site& site);
 
@@ -157,8 +149,8 @@ web_response overview(const web_site& site) {
                      "<td class=\"state {}\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td>"
                      "<td class=\"n\">{}</td>",
                      v.svc->id, v.svc->id, html_escape(v.svc->name),
-                     state == "failing" ? "failing" : "", html_escape(state), when(st.last_run_ms),
-                     when(v.next_due_ms), html_escape(cp), lag_text(v.lag_seconds));
+                     state == "failing" ? "failing" : "", html_escape(state), short_utc(st.last_run_ms),
+                     short_utc(v.next_due_ms), html_escape(cp), lag_text(v.lag_seconds));
     for (int i = 0; i < 4; ++i) {
       const auto s = static_cast<record_status>(i);
       const auto name = std::string(to_string(s));
@@ -177,7 +169,7 @@ web_response overview(const web_site& site) {
     b += fmt::format("<tr data-target=\"{}\"><td>{}</td><td class=\"{}\">{}</td>"
                      "<td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>\n",
                      html_escape(t.target), html_escape(t.target), br == "open" ? "open" : "closed",
-                     br, t.consecutive_failures, when(t.changed_ms), html_escape(t.last_failure));
+                     br, t.consecutive_failures, short_utc(t.changed_ms), html_escape(t.last_failure));
   }
   b += "</table>\n";
   b += actions_html(site);
@@ -338,7 +330,7 @@ web_response log_page(const web_request& r, const web_site& site, bool json) {
                      "key={}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td>"
                      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                      row.service, row.service, url_encode(row.key), html_escape(row.key), st, st,
-                     op_name(e.last_op), e.attempts, html_escape(e.remote_id), when(e.updated_ms),
+                     op_name(e.last_op), e.attempts, html_escape(e.remote_id), short_utc(e.updated_ms),
                      html_escape(e.changed_by.empty() ? "worker" : e.changed_by),
                      html_escape(row.last_message));
   }
@@ -410,7 +402,7 @@ web_response record_page(const web_request& r, const web_site& site, bool json) 
       "<td>{} by {}</td></tr><tr><th>last stamp</th><td>{}</td></tr><tr><th>message</th><td>{}</td>"
       "</tr></table>\n",
       svc->id, html_escape(svc->name), html_escape(key), st, st, op_name(e.last_op), e.attempts,
-      html_escape(e.remote_id), when(e.created_ms), when(e.updated_ms),
+      html_escape(e.remote_id), short_utc(e.created_ms), short_utc(e.updated_ms),
       html_escape(e.changed_by.empty() ? "worker" : e.changed_by), html_escape(e.last_stamp),
       html_escape(row.last_message));
   b += "<h2>Log</h2><table id=\"items\"><tr><th>#</th><th>time</th><th>status</th><th>attempt</th>"
@@ -420,7 +412,7 @@ web_response record_page(const web_request& r, const web_site& site, bool json) 
     b += fmt::format("<tr><td class=\"n\">{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"n\">"
                      "{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td>"
                      "<td><pre>{}</pre></td><td>{}</td></tr>\n",
-                     no, when(it.time_ms), ist, ist, it.attempt, it.http_status, op_name(it.op),
+                     no, short_utc(it.time_ms), ist, ist, it.attempt, it.http_status, op_name(it.op),
                      html_escape(it.message), html_escape(it.sent), html_escape(it.received),
                      html_escape(it.by.empty() ? "worker" : it.by));
   }
@@ -488,7 +480,7 @@ web_response cycles_page(const web_request& r, const web_site& site, bool json) 
         "</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
         "</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
         "</td><td class=\"n\">{:.2f}</td><td>{}</td></tr>\n",
-        e.service, e.service, html_escape(svc ? svc->name : ""), when(e.end_ms),
+        e.service, e.service, html_escape(svc ? svc->name : ""), short_utc(e.end_ms),
         e.initial_load ? "initial load" : "incremental", e.ok ? "success" : "error",
         e.repeats > 1 ? fmt::format("idle ×{}", e.repeats) : e.outcome, e.rows_read,
         e.counts.created, e.counts.updated, e.counts.deleted, e.counts.failed, e.counts.cancelled,

@@ -1,11 +1,12 @@
 // The embedded HTTP server; see server.hpp.
 #include "web/server.hpp"
 
+#include "metrics/registry.hpp"
+
 #include <civetweb.h>
 #include <fmt/format.h>
 
 #include <cctype>
-#include <charconv>
 #include <mutex>
 
 namespace stampede {
@@ -78,14 +79,7 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
 
 web_server::web_server(web_site site, const std::string& listen, int threads)
     : site_(std::move(site)) {
-  const auto colon = listen.rfind(':');
-  unsigned port = 0;
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < listen.size();
-  if (ok) {
-    const auto [end, ec] = std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
-    ok = ec == std::errc() && end == listen.data() + listen.size() && port <= 65535;
-  }
-  if (!ok)
+  if (!listen_port(listen))
     throw web_error(fmt::format("metrics.listen '{}' is not \"host:port\" (e.g. \"127.0.0.1:9464\"); "
                                 "fix it or leave it empty to turn the web monitor off", listen));
   static std::once_flag init;

@@ -65,17 +65,10 @@ int cmd_status(const common_options& o, const status_options& so) {
         v.not_delivered ? fmt::format("{} ({} err)", v.initial_load, v.not_delivered) : v.initial_load;
     auto cp = st.checkpoint_stamp.empty() ? std::string("-")
                                           : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);
-    auto at = [](std::int64_t ms) {
-      if (!ms)
-        return std::string("-");
-      auto t = iso_utc(ms).substr(0, 19);
-      t[10] = ' ';
-      return t;
-    };
     std::cout << fmt::format("{:>3} {:<24} {:<20} {:<27} {:>8} {:>9} {:>7} {:>9} {:>8}  {:<19}  {:<19}  {}\n",
                              s->id, s->name.substr(0, 24), il_text, cp, st.counts[0], st.counts[1],
-                             st.counts[2], st.counts[3], lag_text(v.lag_seconds), at(st.last_run_ms),
-                             at(v.next_due_ms), describe(s->when));
+                             st.counts[2], st.counts[3], lag_text(v.lag_seconds), short_utc(st.last_run_ms),
+                             short_utc(v.next_due_ms), describe(s->when));
   }
   for (const auto& t : targets)
     std::cout << target_line(t) << "\n";
