@@ -16,7 +16,7 @@
 
 #include "actors/interfaces.hpp"
 #include "metrics/probes.hpp"
-#include "pipeline/send_driver.hpp"
+#include "target/send_driver.hpp"
 
 #include <chrono>
 #include <deque>

@@ -4,9 +4,9 @@
 #include "engine/totals.hpp"
 #include "metrics/probes.hpp"
 #include "metrics/registry.hpp"
-#include "pipeline/http_client.hpp"
+#include "target/http_client.hpp"
 #include "pipeline/schedule.hpp"
-#include "pipeline/send_driver.hpp"
+#include "target/send_driver.hpp"
 #include "pipeline/service_graph.hpp"
 
 #include <caf/all.hpp>

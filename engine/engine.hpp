@@ -40,7 +40,7 @@
 #include "actors/errc.hpp"
 #include "actors/stop.hpp"
 #include "pipeline/config.hpp"
-#include "pipeline/target_runtime.hpp"
+#include "target/target_runtime.hpp"
 #include "storage/ledger.hpp"
 
 #include <functional>

@@ -1,7 +1,7 @@
 #include "engine/status_view.hpp"
 
 #include "engine/log_view.hpp"
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 #include "pipeline/schedule.hpp"
 
 #include <algorithm>

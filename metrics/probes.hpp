@@ -9,7 +9,7 @@
 //   are atomics, histograms take a short internal lock). A probe must not
 //   outlive its metrics_registry. Probes are movable, not copyable.
 //   HTTP requests are counted by `http_probe`, an exchange_observer
-//   registered on a target_runtime (pipeline/exchange.hpp): one count per
+//   registered on a target_runtime (target/exchange.hpp): one count per
 //   HTTP request, polls and per-record requests included, retries only when
 //   a request really repeats a failed one.
 // Limitations: label values are service ids, target names, HTTP status
@@ -27,7 +27,7 @@
 #include <string>
 
 #include "metrics/registry.hpp"
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 
 namespace prometheus {
 class Counter;

@@ -2,7 +2,7 @@
 
 #include "pipeline/config.hpp"
 #include "pipeline/json_writer.hpp"
-#include "pipeline/request_builder.hpp"
+#include "pipeline/placeholders.hpp"
 
 #include <algorithm>
 

@@ -6,9 +6,9 @@
 #include "engine/requests.hpp"
 #include "engine/status_view.hpp"
 #include "metrics/registry.hpp"
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 #include "pipeline/json_writer.hpp"
-#include "pipeline/request_builder.hpp"
+#include "target/request_builder.hpp"
 #include "pipeline/schedule.hpp"
 #include "web/cycle_history.hpp"
 

@@ -10,7 +10,7 @@
 // Build and run: FUZZING.md.
 #include "tests/fuzz/fuzz_target.hpp"
 #include "pipeline/json_writer.hpp"
-#include "pipeline/response_map.hpp"
+#include "target/response_map.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
 #include <cstddef>

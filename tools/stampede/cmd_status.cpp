@@ -1,6 +1,6 @@
 #include "engine/log_view.hpp"
 #include "engine/status_view.hpp"
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 #include "pipeline/json_writer.hpp"
 #include "pipeline/schedule.hpp"
 #include "storage/ledger.hpp"

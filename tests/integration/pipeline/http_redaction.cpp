@@ -5,7 +5,7 @@
 // answers and target-level reasons must carry none of them.
 #include "http_support.hpp"
 #include "pipeline/redact.hpp"
-#include "pipeline/request_builder.hpp"
+#include "target/request_builder.hpp"
 
 #include <catch2/catch.hpp>
 

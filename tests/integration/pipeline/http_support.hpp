@@ -2,9 +2,9 @@
 // target on port 0, batch builders and a blocking send.
 #pragma once
 
-#include "pipeline/http_client.hpp"
-#include "pipeline/send_driver.hpp"
-#include "pipeline/target_runtime.hpp"
+#include "target/http_client.hpp"
+#include "target/send_driver.hpp"
+#include "target/target_runtime.hpp"
 #include "tools/target/lib/server.hpp"
 
 #include <simdjson.h>

@@ -3,7 +3,7 @@
 // response mapping, every protocol. Policy: docs/transform.md (invalid UTF-8
 // -> U+FFFD), the same escaper as the record data.
 #include "http_support.hpp"
-#include "pipeline/request_builder.hpp"
+#include "target/request_builder.hpp"
 
 #include <catch2/catch.hpp>
 

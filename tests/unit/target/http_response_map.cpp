@@ -1,4 +1,4 @@
-#include "pipeline/response_map.hpp"
+#include "target/response_map.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -22,8 +22,8 @@
 #pragma once
 
 #include "pipeline/config.hpp"
-#include "pipeline/exchange.hpp"
-#include "pipeline/http_client.hpp"
+#include "target/exchange.hpp"
+#include "target/http_client.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -1,10 +1,10 @@
-#include "pipeline/send_driver.hpp"
+#include "target/send_driver.hpp"
 
-#include "pipeline/auth.hpp"
-#include "pipeline/circuit_breaker.hpp"
-#include "pipeline/request_builder.hpp"
-#include "pipeline/response_map.hpp"
-#include "pipeline/retry.hpp"
+#include "target/auth.hpp"
+#include "target/circuit_breaker.hpp"
+#include "target/request_builder.hpp"
+#include "target/response_map.hpp"
+#include "target/retry.hpp"
 
 #include <spdlog/spdlog.h>
 

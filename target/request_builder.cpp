@@ -1,4 +1,4 @@
-#include "pipeline/request_builder.hpp"
+#include "target/request_builder.hpp"
 
 #include "pipeline/json_writer.hpp"
 
@@ -27,23 +27,6 @@ void add_idempotency_header(const target_config& tgt, const out_record& r, http_
 }
 
 }  // namespace
-
-std::string url_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 void append_json_string(std::string& out, std::string_view s) { json_quote_append(out, s); }
 

@@ -1,8 +1,8 @@
-#include "pipeline/target_runtime.hpp"
+#include "target/target_runtime.hpp"
 
-#include "pipeline/auth.hpp"
-#include "pipeline/circuit_breaker.hpp"
-#include "pipeline/exchange_log.hpp"
+#include "target/auth.hpp"
+#include "target/circuit_breaker.hpp"
+#include "target/exchange_log.hpp"
 
 #include <mutex>
 

@@ -1,4 +1,4 @@
-#include "pipeline/retry.hpp"
+#include "target/retry.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "pipeline/exchange_log.hpp"
+#include "target/exchange_log.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -9,7 +9,7 @@
 //   default spdlog logger (engine/logging sets its sinks and level).
 #pragma once
 
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 
 namespace stampede {
 

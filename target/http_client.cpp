@@ -1,4 +1,4 @@
-#include "pipeline/http_client.hpp"
+#include "target/http_client.hpp"
 
 #include <curl/curl.h>
 

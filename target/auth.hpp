@@ -20,7 +20,7 @@
 #pragma once
 
 #include "pipeline/config.hpp"
-#include "pipeline/http_client.hpp"
+#include "target/http_client.hpp"
 #include "pipeline/redact.hpp"
 
 #include <atomic>

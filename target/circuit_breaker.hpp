@@ -18,7 +18,7 @@
 #pragma once
 
 #include "pipeline/config.hpp"
-#include "pipeline/exchange.hpp"
+#include "target/exchange.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // exchange_observer: the one seam every HTTP exchange with a target passes
 // through (the delivery journal seam). Metrics (metrics/http_probe.hpp) and
-// the debug request log (pipeline/exchange_log.hpp) hang off it.
+// the debug request log (target/exchange_log.hpp) hang off it.
 //
 // Operation: a target_runtime holds the observers of its target; the
 //   send_driver reports each HTTP request it made (submit, poll, sync batch,

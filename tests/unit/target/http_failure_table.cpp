@@ -1,6 +1,6 @@
-// The failure table (pipeline/retry.cpp, docs/failure-classes.md): every row
+// The failure table (target/retry.cpp, docs/failure-classes.md): every row
 // that decides a class, checked by endpoint kind and situation.
-#include "pipeline/retry.hpp"
+#include "target/retry.hpp"
 
 #include <catch2/catch.hpp>
 

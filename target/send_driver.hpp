@@ -49,9 +49,9 @@
 #pragma once
 
 #include "pipeline/config.hpp"
-#include "pipeline/http_client.hpp"
+#include "target/http_client.hpp"
 #include "pipeline/record.hpp"
-#include "pipeline/target_runtime.hpp"
+#include "target/target_runtime.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -1,8 +1,8 @@
-#include "pipeline/auth.hpp"
+#include "target/auth.hpp"
 
-#include "pipeline/request_builder.hpp"
-#include "pipeline/response_map.hpp"
-#include "pipeline/retry.hpp"
+#include "target/request_builder.hpp"
+#include "target/response_map.hpp"
+#include "target/retry.hpp"
 
 #include <cctype>
 #include <charconv>

@@ -24,7 +24,8 @@
 #pragma once
 
 #include "pipeline/config.hpp"
-#include "pipeline/http_client.hpp"
+#include "pipeline/placeholders.hpp"
+#include "target/http_client.hpp"
 #include "pipeline/record.hpp"
 
 #include <cstdint>
@@ -40,9 +41,6 @@ struct service_ref {
   service_ref(std::uint32_t id_) : id(id_) {}  // NOLINT: implicit on purpose (old callers)
   service_ref(std::uint32_t id_, std::string_view name_) : id(id_), name(name_) {}
 };
-
-/// RFC 3986 percent-encoding of everything but unreserved characters.
-std::string url_encode(std::string_view s);
 
 /// Appends `s` as a quoted, escaped JSON string: json_quote_append(), the
 /// project's one escaper (invalid UTF-8 -> U+FFFD, docs/transform.md).

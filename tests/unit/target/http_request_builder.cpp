@@ -1,4 +1,4 @@
-#include "pipeline/request_builder.hpp"
+#include "target/request_builder.hpp"
 
 #include <catch2/catch.hpp>
 

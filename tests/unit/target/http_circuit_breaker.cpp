@@ -1,4 +1,4 @@
-#include "pipeline/circuit_breaker.hpp"
+#include "target/circuit_breaker.hpp"
 
 #include <catch2/catch.hpp>
 
