@@ -151,6 +151,13 @@ void write_entry_json(json_writer& w, const service_config& svc, const log_row& 
   w.key("status"); w.string(to_string(e.status));
   w.key("operation"); w.string(op_name(e.last_op));
   w.key("remote_id"); w.string(e.remote_id);
+  w.key("returned");  // response.returns besides the id: {"rev":"2-.."}
+  w.begin_object();
+  for (const auto& [name, value] : e.returned) {
+    w.key(name);
+    w.string(value);
+  }
+  w.end_object();
   w.key("attempts"); w.uinteger(e.attempts);
   w.key("generation"); w.uinteger(e.generation);
   w.key("created"); time_or_null(w, e.created_ms);

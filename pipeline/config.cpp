@@ -4,6 +4,8 @@
 // `services[2].fields[0].type` (array indexes are 0-based, in file order).
 #include "pipeline/config.hpp"
 
+#include "pipeline/json_writer.hpp"
+#include "pipeline/placeholders.hpp"
 #include "pipeline/redact.hpp"
 #include "pipeline/service_graph.hpp"
 #include "pipeline/writeback.hpp"
@@ -553,13 +555,57 @@ struct reader {
   }
 
   void read_response(const toml::table& t, const std::string& p, response_mapping& r) {
-    check_keys(t, p, {"results", "key_field", "id_field", "error_fields"});
+    check_keys(t, p, {"results", "key_field", "id_field", "error_fields", "error_rule",
+                      "acknowledge", "returns"});
     auto pointer_ok = [](const std::string& s) { return s.empty() || s[0] == '/'; };
     if (str(t, "results", p, r.results) && !pointer_ok(r.results))
       error(*t.get("results"), p + ".results", "\"" + r.results + "\" is not a JSON pointer",
             "start it with /, e.g. \"/results\", or use \"\" for the response root");
     str(t, "key_field", p, r.key_field);
     str(t, "id_field", p, r.id_field);
+    enumeration<error_rule>(t, "error_rule", p, r.rule,
+                            {{"first_present", error_rule::first_present},
+                             {"first_decides", error_rule::first_decides}});
+    enumeration<acknowledge_mode>(t, "acknowledge", p, r.acknowledge,
+                                  {{"records", acknowledge_mode::records},
+                                   {"status", acknowledge_mode::status}});
+    if (const toml::table* rt = sub_table(t, "returns", p)) {
+      const std::string rp = p + ".returns";
+      if (t.get("id_field") && rt->get("id"))
+        error(*rt->get("id"), rp + ".id", "the remote id is set twice (also by id_field)",
+              "keep `returns.id` and remove `id_field`");
+      for (auto&& [k, v] : *rt) {
+        const std::string name(k.str());
+        const std::string np = rp + "." + name;
+        auto ptr = text(v, np);
+        if (!ptr) continue;
+        if (!placeholder_name_ok(name)) {
+          error(k.source(), np, "`" + name + "` is not a usable name for a returned value",
+                "use letters, digits and _ (it is written {" + name + "} in requests and :" +
+                    name + " in write-back)");
+          continue;
+        }
+        if (!pointer_ok(*ptr) || ptr->empty()) {
+          error(v, np, "\"" + *ptr + "\" is not a JSON pointer",
+                "start it with /, e.g. " + name + " = \"/" + name + "\"");
+          continue;
+        }
+        const auto builtin = builtin_placeholders(template_context::record_path);
+        if (name != "id" && std::find(builtin.begin(), builtin.end(), name) != builtin.end()) {
+          error(k.source(), np, "`" + name + "` is a built-in placeholder ({" + name + "})",
+                "give the returned value another name");
+          continue;
+        }
+        if (name == "id") r.id_field = *ptr;
+        else r.returns.push_back({name, std::move(*ptr)});
+      }
+      if (!rt->get("id") && !t.get("id_field")) r.id_field.clear();  // returns without id: none
+    }
+    if (r.acknowledge == acknowledge_mode::status && t.get("returns"))
+      error(*t.get("returns"), p + ".returns",
+            "acknowledge = \"status\" accepts a request by its HTTP status alone, so there are "
+            "no per-record answers to take returned values from",
+            "remove `returns`, or use acknowledge = \"records\"");
     if (const toml::node* n = t.get("error_fields")) {
       const auto* arr = n->as_array();
       if (!arr) {
@@ -579,6 +625,118 @@ struct reader {
     }
   }
 
+  // A TOML value as JSON text (request.body_fields, request.delete_value).
+  std::optional<std::string> json_literal(const toml::node& n, const std::string& path) {
+    if (n.is_boolean()) return n.as_boolean()->get() ? "true" : "false";
+    if (n.is_integer()) return std::to_string(n.as_integer()->get());
+    if (n.is_string()) {
+      auto v = text(n, path);
+      if (!v) return std::nullopt;
+      std::string out;
+      json_quote_append(out, *v);
+      return out;
+    }
+    wrong_type(n, path, "a string, an integer or a boolean");
+    return std::nullopt;
+  }
+
+  // An HTTP method for one operation: upper-case letters only.
+  void method(const toml::table& t, std::string_view key, const std::string& p, std::string& out) {
+    std::string v;
+    if (!str(t, key, p, v)) return;
+    static const std::vector<std::string> known{"POST", "PUT", "PATCH", "DELETE"};
+    if (std::find(known.begin(), known.end(), v) == known.end()) {
+      std::string best = closest_name(v, known);
+      error(*t.get(key), join_path(p, key), "unknown HTTP method \"" + v + "\"",
+            best.empty() ? "use POST, PUT, PATCH or DELETE" : "did you mean \"" + best + "\"?");
+      return;
+    }
+    out = std::move(v);
+  }
+
+  // A non-empty array of non-empty strings (async.done / async.failed).
+  void string_list(const toml::table& t, std::string_view key, const std::string& p,
+                   std::vector<std::string>& out, bool may_be_empty) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    const std::string kp = join_path(p, key);
+    const auto* arr = n->as_array();
+    if (!arr) return wrong_type(*n, kp, "an array of strings", "e.g. " + kp + " = [\"done\"]");
+    out.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i)
+      if (auto v = text(*arr->get(i), kp + "[" + std::to_string(i) + "]")) out.push_back(std::move(*v));
+    if (out.empty() && !may_be_empty)
+      error(*n, kp, "must name at least one value", "e.g. " + kp + " = [\"done\"]");
+  }
+
+  void read_async(const toml::table& t, const std::string& p, async_config& a) {
+    check_keys(t, p, {"batch_id", "status", "done", "failed"});
+    for (std::string_view k : {"batch_id", "status"}) {
+      std::string& out = k == "batch_id" ? a.batch_id : a.status;
+      if (str(t, k, p, out) && (out.empty() || out[0] != '/'))
+        error(*t.get(k), join_path(p, k), "\"" + out + "\" is not a JSON pointer",
+              "start it with /, e.g. \"/" + std::string(k == "batch_id" ? "batchId" : "status") +
+                  "\"");
+    }
+    string_list(t, "done", p, a.done, false);
+    string_list(t, "failed", p, a.failed, true);
+    for (const auto& f : a.failed)
+      if (std::find(a.done.begin(), a.done.end(), f) != a.done.end())
+        error(*t.get("failed"), p + ".failed", "\"" + f + "\" is listed in both done and failed",
+              "a status value means one thing: remove it from one list");
+  }
+
+  void read_request(const toml::table& t, const std::string& p, request_template& q) {
+    check_keys(t, p, {"wrap", "body_fields", "record", "key_field", "fields", "delete",
+                      "delete_field", "delete_value", "methods", "batch_idempotency_header"});
+    str(t, "wrap", p, q.wrap);
+    if (const toml::table* bt = sub_table(t, "body_fields", p)) {
+      if (q.wrap.empty())
+        error(*t.get("body_fields"), p + ".body_fields",
+              "wrap = \"\" sends the records as a bare array, which has no room for other members",
+              "name the member holding the records with `wrap`, or remove body_fields");
+      for (auto&& [k, v] : *bt) {
+        const std::string name(k.str());
+        if (name == q.wrap) {
+          error(k.source(), p + ".body_fields." + name,
+                "`" + name + "` is the member that holds the records (wrap)",
+                "rename the constant member");
+          continue;
+        }
+        if (auto lit = json_literal(v, p + ".body_fields." + name))
+          q.body_fields.emplace_back(name, std::move(*lit));
+      }
+    }
+    enumeration<record_shape>(t, "record", p, q.shape,
+                              {{"wrapped", record_shape::wrapped}, {"flat", record_shape::flat}});
+    str(t, "key_field", p, q.key_field);
+    if (const toml::table* ft = sub_table(t, "fields", p)) {
+      for (auto&& [k, v] : *ft) {
+        const std::string name(k.str());
+        if (auto tpl = text(v, p + ".fields." + name)) q.fields.emplace_back(name, std::move(*tpl));
+      }
+    }
+    enumeration<delete_mode>(t, "delete", p, q.on_delete,
+                             {{"send", delete_mode::send},
+                              {"skip", delete_mode::skip},
+                              {"mark", delete_mode::mark}});
+    str(t, "delete_field", p, q.delete_field);
+    if (const toml::node* dv = t.get("delete_value"))
+      if (auto lit = json_literal(*dv, p + ".delete_value")) q.delete_value = std::move(*lit);
+    if ((q.on_delete == delete_mode::mark || q.shape == record_shape::flat) &&
+        q.delete_field.empty() && t.get("delete_field"))
+      error(*t.get("delete_field"), p + ".delete_field", "must not be empty here",
+            "name the member that marks a delete, e.g. \"_deleted\"");
+    if (const toml::table* mt = sub_table(t, "methods", p)) {
+      const std::string mp = p + ".methods";
+      check_keys(*mt, mp, {"create", "update", "delete"});
+      method(*mt, "create", mp, q.method_create);
+      method(*mt, "update", mp, q.method_update);
+      method(*mt, "delete", mp, q.method_delete);
+    }
+    str(t, "batch_idempotency_header", p, q.batch_idempotency_header);
+  }
+
   void read_target(const std::string& name, const toml::table& t, target_config& tc) {
     const std::string p = "targets." + name;
     tc.name = name;
@@ -589,7 +747,7 @@ struct reader {
                 "max_attempts", "request_attempts", "resend_backoff", "resend_backoff_max",
                 "retry_backoff_base", "retry_backoff_max", "idempotency_header",
                 "idempotency_field", "max_record_bytes", "max_response_bytes", "auth", "tls",
-                "response", "envelope"});
+                "response", "request", "async", "envelope"});
     if (!t.get("base_url")) {
       missing(&t, p + ".base_url", "the target's base URL",
               "add `base_url = \"http://127.0.0.1:8787\"` under [" + p + "]");
@@ -651,6 +809,9 @@ struct reader {
     if (const toml::table* tt = sub_table(t, "tls", p)) read_tls(*tt, p + ".tls", tc.tls);
     if (const toml::table* rt = sub_table(t, "response", p))
       read_response(*rt, p + ".response", tc.response);
+    if (const toml::table* qt = sub_table(t, "request", p))
+      read_request(*qt, p + ".request", tc.request);
+    if (const toml::table* at = sub_table(t, "async", p)) read_async(*at, p + ".async", tc.async);
     if (const toml::table* et = sub_table(t, "envelope", p)) {
       const std::string ep = p + ".envelope";
       check_keys(*et, ep, {"tenant_id", "type_create", "type_update", "type_delete"});
@@ -658,6 +819,45 @@ struct reader {
       str(*et, "type_create", ep, tc.envelope.type_create);
       str(*et, "type_update", ep, tc.envelope.type_update);
       str(*et, "type_delete", ep, tc.envelope.type_delete);
+    }
+    check_templates(t, p, tc);
+  }
+
+  // Every placeholder of the target's templates has a value where it is used.
+  void check_templates(const toml::table& t, const std::string& p, const target_config& tc) {
+    std::vector<std::string> returned;
+    for (const auto& r : tc.response.returns) returned.push_back(r.name);
+    auto check = [&](const toml::table* tab, const std::string& tp, std::string_view key,
+                     const std::string& tpl, template_context ctx) {
+      const toml::node* n = tab ? tab->get(key) : nullptr;
+      if (!n) return;  // defaults are valid
+      std::string why = check_template(tpl, ctx, returned);
+      if (!why.empty())
+        error(*n, join_path(tp, key), why,
+              "placeholders are listed in docs/targets.md (\"Placeholders\")");
+    };
+    auto table = [&](std::string_view key) {
+      const toml::node* n = t.get(key);
+      return n ? n->as_table() : nullptr;
+    };
+    const toml::table* pt = table("paths");
+    const std::string pp = p + ".paths";
+    check(pt, pp, "batch", tc.paths.batch, template_context::batch_path);
+    check(pt, pp, "sync", tc.paths.sync, template_context::batch_path);
+    check(pt, pp, "batch_status", tc.paths.batch_status, template_context::status_path);
+    check(pt, pp, "record", tc.paths.record, template_context::record_path);
+    check(pt, pp, "record_id", tc.paths.record_id, template_context::record_path);
+    check(pt, pp, "message", tc.paths.message, template_context::record_path);
+    const toml::table* et = table("envelope");
+    const std::string ep = p + ".envelope";
+    check(et, ep, "type_create", tc.envelope.type_create, template_context::envelope_type);
+    check(et, ep, "type_update", tc.envelope.type_update, template_context::envelope_type);
+    check(et, ep, "type_delete", tc.envelope.type_delete, template_context::envelope_type);
+    if (const toml::table* qt = table("request")) {
+      const toml::node* fn = qt->get("fields");
+      if (const toml::table* ft = fn ? fn->as_table() : nullptr)
+        for (const auto& [name, tpl] : tc.request.fields)
+          check(ft, p + ".request.fields", name, tpl, template_context::record_field);
     }
   }
 

@@ -108,14 +108,71 @@ struct auth_config {
   std::string scope;
 };
 
+/// Which error field decides that a record failed (response.error_rule).
+enum class error_rule {
+  first_present,   // the first listed field that is present, non-null and not blank
+  first_decides,   // only the first listed field decides; the others add detail to the message
+};
+
+/// What a 2xx answer proves (response.acknowledge).
+enum class acknowledge_mode {
+  records,  // per-record results (batches) / the record's answer (per record): the default
+  status,   // any 2xx accepts the whole request: no per-record results, no returned values
+};
+
+/// A value the target returns for a record (response.returns): kept in the
+/// ledger, shown in the log monitor, usable as {name} in later requests and
+/// as :name in write-back. The one named "id" is the remote id.
+struct returned_field {
+  std::string name;                  // "rev"
+  std::string pointer;               // JSON pointer relative to the record's result: "/rev"
+};
+
 /// How per-record results are found in a response (sync/async batches).
 struct response_mapping {
   std::string results = "/results";  // JSON pointer to the results array ("" = root)
   std::string key_field = "key";     // field echoing the record key; "" = positional
   std::string id_field = "id";       // JSON pointer (relative to a result) of the remote id
+                                     // ("" = the target returns none); with `returns`: its "id"
   std::vector<std::string> error_fields{"/error/message", "/error/code", "/error"};
-                                     // JSON pointers; the first present, non-null one decides
+                                     // JSON pointers; error_rule says which one decides
+  error_rule rule = error_rule::first_present;
+  acknowledge_mode acknowledge = acknowledge_mode::records;
+  std::vector<returned_field> returns;  // values kept besides the id (never "id" itself)
   bool keep_success_answers = false;  // not a key: set from [journal] payloads = "all"
+};
+
+/// The shape of one record in a batch body (request.record).
+enum class record_shape {
+  wrapped,  // {"key":..,"op":..,"idempotencyKey":..,"data":{..}}: today's default
+  flat,     // the mapped fields themselves, the key in request.key_field
+};
+
+/// What a delete does (request.delete).
+enum class delete_mode {
+  send,   // as the protocol says: op "delete", DELETE paths.record_id, a flat record with the marker
+  skip,   // nothing is sent; the delete is recorded as done ("not sent: request.delete = skip")
+  mark,   // sent as an update whose data carries delete_field = delete_value
+};
+
+/// `[targets.NAME.request]`: the body of batch requests, per-record methods,
+/// deletes and the batch-level idempotency header (docs/targets.md).
+struct request_template {
+  std::string wrap = "records";      // member holding the records array; "" = the body is the array
+  std::vector<std::pair<std::string, std::string>> body_fields;  // constant members beside it:
+                                     // name -> JSON text (wrap != "" only)
+  record_shape shape = record_shape::wrapped;
+  std::string key_field = "_id";     // flat: the member carrying the record key ("" = none)
+  std::vector<std::pair<std::string, std::string>> fields;  // members added to every record:
+                                     // name -> template ("{rev}"); a record for which a
+                                     // placeholder has no value yet goes without that member
+  delete_mode on_delete = delete_mode::send;
+  std::string delete_field = "_deleted";  // flat deletes and `mark`: this member...
+  std::string delete_value = "true";      // ...set to this JSON value
+  std::string method_create = "POST";     // per-record requests (rest, envelope)
+  std::string method_update = "PUT";
+  std::string method_delete = "DELETE";
+  std::string batch_idempotency_header;   // one key for the whole batch request ("" = none)
 };
 
 struct envelope_config {
@@ -123,6 +180,14 @@ struct envelope_config {
   std::string type_create = "{service}.IncDataCommand";  // templates: {service} {key} {op}
   std::string type_update = "{service}.AltDataCommand";
   std::string type_delete = "{service}.ExcDataCommand";
+};
+
+/// `[targets.NAME.async]`: where an async API puts the batch id and status.
+struct async_config {
+  std::string batch_id;              // pointer in the submit answer; "" = /batchId, else /id
+  std::string status = "/status";    // pointer in the poll answer
+  std::vector<std::string> done{"done"};  // status values meaning "results are in"
+  std::vector<std::string> failed;   // values meaning the batch failed: a retryable error per record
 };
 
 struct target_paths {
@@ -170,6 +235,8 @@ struct target_config {
   auth_config auth;
   tls_config tls;
   response_mapping response;
+  request_template request;
+  async_config async;
   envelope_config envelope;
 };
 

@@ -41,7 +41,18 @@ ledger_entry entry_of(const out_record& rec, std::int64_t now_ms) {
   e.generation = rec.generation;
   e.items = rec.items;
   e.remote_id = rec.remote_id;
+  e.returned = rec.returned;
   return e;
+}
+
+/// The values of this answer replace those of the same name; others stay.
+void merge_returned(std::vector<std::pair<std::string, std::string>>& into,
+                    const std::vector<std::pair<std::string, std::string>>& from) {
+  for (const auto& [name, value] : from) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& p) { return p.first == name; });
+    if (it != into.end()) it->second = value;
+    else into.emplace_back(name, value);
+  }
 }
 
 } // namespace
@@ -184,7 +195,7 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
   } else {
     for (std::size_t i = 0; i < b.records.size(); ++i) {
       const out_record& rec = b.records[i];
-      record_outcome none{false, {}, "no outcome reported by the sender", true, 0, {}};
+      record_outcome none{false, {}, "no outcome reported by the sender", true, 0, {}, {}, false};
       const record_outcome& o = i < r.outcomes.size() ? r.outcomes[i] : none;
       if (!o.ok) {
         record_failed(c, rec, o.error, o.http_status, std::string(b.data(rec)), o.received, now_ms);
@@ -195,6 +206,7 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
       e.status = record_status::success;
       if (!o.remote_id.empty())
         e.remote_id = o.remote_id;
+      merge_returned(e.returned, o.returned);
       switch (rec.op) {
         case record_op::create: ++cycle_.created; ++state_.created; break;
         case record_op::update: ++cycle_.updated; ++state_.updated; break;
@@ -213,7 +225,10 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
         item.op = e.last_op;
         item.attempt = e.attempts;
         item.http_status = o.http_status;
-        item.message = "delivered" + (e.remote_id.empty() ? std::string() : ", remote id " + e.remote_id);
+        item.message = o.not_sent ? "delete not sent (request.delete = \"skip\")"
+                                  : "delivered" + (e.remote_id.empty() ? std::string()
+                                                                       : ", remote id " + e.remote_id);
+        for (const auto& [name, value] : o.returned) item.message += ", " + name + " " + value;
         if (policy_.payloads == payload_retention::all) {
           item.sent = capped(b.data(rec));
           item.received = capped(o.received);
@@ -233,6 +248,7 @@ state_changes reconcile_state::apply_all(const batch_result& r, std::int64_t now
     rec.op = static_cast<record_op>(prior.last_op);
     rec.content_hash = prior.content_hash;
     rec.remote_id = prior.remote_id;
+    rec.returned = prior.returned;
     rec.stamp = prior.last_stamp;
     rec.attempts = (err.prior && prior.status == record_status::error) ? prior.attempts : 0;
     rec.prior_status = err.prior ? static_cast<std::int8_t>(prior.status) : std::int8_t{-1};

@@ -105,6 +105,9 @@ struct out_record {
   record_op op = record_op::create;
   std::uint64_t content_hash = 0;
   std::string remote_id;                 // update/delete: the id the target gave us
+  /// update/delete: the other values the target returned earlier
+  /// (ledger_entry::returned), for {name} placeholders ({rev}).
+  std::vector<std::pair<std::string, std::string>> returned;
   std::string stamp;
   std::int64_t recno = 0;
   std::uint32_t attempts = 0;            // attempts before this one
@@ -168,6 +171,10 @@ struct record_outcome {
   std::string received;                  // the answer for THIS record: its result object
                                          // (batches) or the response body (per record),
                                          // capped at max_received_bytes
+  /// response.returns found in the answer (name, value), in config order.
+  std::vector<std::pair<std::string, std::string>> returned;
+  /// ok without a request: a delete under request.delete = "skip".
+  bool not_sent = false;
 };
 
 /// Bytes of an answer kept per record in record_outcome::received.

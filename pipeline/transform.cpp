@@ -634,7 +634,10 @@ std::vector<std::shared_ptr<send_batch>> transformer::run(const row_page& page) 
     o.key = m.key;
     o.op = op;
     o.content_hash = hash;
-    if (op != record_op::create && prior) o.remote_id = prior->remote_id;
+    if (op != record_op::create && prior) {
+      o.remote_id = prior->remote_id;
+      o.returned = prior->returned;
+    }
     o.stamp = m.stamp;
     o.recno = m.recno;
     o.attempts = (prior && prior->content_hash == hash) ? prior->attempts : 0;

@@ -260,11 +260,19 @@ void writeback_plan::rows(const batch_result& r, std::vector<writeback_row>& out
         case writeback_param::from::field:
           row.values.push_back(value_at(parser, b.data(rec), p.pointer, found));
           break;
-        case writeback_param::from::answer:
+        case writeback_param::from::answer: {
+          // A value of response.returns by its name, else the answer's member.
+          auto it = std::find_if(o.returned.begin(), o.returned.end(),
+                                 [&](const auto& v) { return v.first == p.name; });
+          if (it != o.returned.end()) {
+            row.values.emplace_back(it->second);
+            break;
+          }
           row.values.push_back(value_at(parser, o.received, p.pointer, found));
           if (!found && missing.empty())
             missing = p.name;
           break;
+        }
       }
     }
     if (!missing.empty()) {

@@ -9,7 +9,8 @@
 //     the remote id, `:key` the record key (with key_columns also each key
 //     column by its name: `:A1_FILIAL`, `:A1_COD`), a mapped field by its name (dots
 //     as `_`: `address.city` -> `:address_city`) from the JSON sent, any other
-//     name from the member of that name in the target's answer for the record.
+//     name from the value of that name in response.returns (`:codCli`), else
+//     from the member of that name in the target's answer for the record.
 //     `rows(result)` gives one row of values per record of a batch result
 //     that succeeded with an operation `on` selects (create; or create and
 //     update with `on = "always"`); deletes never.

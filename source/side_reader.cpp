@@ -84,6 +84,7 @@ bool side_reader::next(row_page& out) {
       r.prior_status = now[i] ? static_cast<std::int8_t>(now[i]->status) : p.prior_status;
       r.items = now[i] ? now[i]->items : 0;
       r.created_ms = now[i] ? now[i]->created_ms : 0;
+      if (now[i] && r.op != record_op::create) r.returned = now[i]->returned;
     }
     out.rows.clear();
     out.cells.clear();

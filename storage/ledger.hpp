@@ -36,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stampede {
@@ -61,6 +62,10 @@ struct ledger_entry {
                                     // replay bumps it so an idempotent API sends again
   std::string batch_id;             // status pending: the async batch holding its result
   std::uint32_t items = 0;          // log items written so far (= the next item's number)
+  // --- value format v3 (written only when not empty) ---
+  /// Values the target returned besides the id (response.returns), e.g.
+  /// {"rev","2-9f.."}: used as {rev} in later requests and :rev in write-back.
+  std::vector<std::pair<std::string, std::string>> returned;
   friend bool operator==(const ledger_entry&, const ledger_entry&) = default;
 };
 

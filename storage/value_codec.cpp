@@ -101,16 +101,17 @@ private:
 };
 
 /// The value's format version (1 or 2), or 0 with `why` set.
-unsigned check_version(std::string_view in, std::string* why, unsigned oldest = 1) {
+unsigned check_version(std::string_view in, std::string* why, unsigned oldest = 1,
+                       unsigned newest = value_format_version) {
   if (in.empty()) {
     if (why) *why = "empty value";
     return 0;
   }
   const auto v = static_cast<unsigned char>(in.front());
-  if (v < oldest || v > value_format_version) {
+  if (v < oldest || v > newest) {
     if (why) *why = "unknown value format version " + std::to_string(v) +
                     " (this build reads versions " + std::to_string(oldest) + " to " +
-                    std::to_string(value_format_version) + ")";
+                    std::to_string(newest) + ")";
     return 0;
   }
   return v;
@@ -136,7 +137,9 @@ std::optional<T> finish(reader& r, T&& value, std::string* why) {
 } // namespace
 
 void encode_entry(std::string& out, const ledger_entry& e) {
-  out.push_back(static_cast<char>(value_format_version));
+  // v3 only when there is something v3 adds: a store without returned
+  // values stays readable by a build that knows v2.
+  out.push_back(static_cast<char>(e.returned.empty() ? value_format_version : entry_format_v3));
   put_fixed64(out, e.content_hash);
   put_str(out, e.remote_id);
   out.push_back(static_cast<char>(e.status));
@@ -150,10 +153,16 @@ void encode_entry(std::string& out, const ledger_entry& e) {
   put_varint(out, e.generation);
   put_str(out, e.batch_id);
   put_varint(out, e.items);
+  if (e.returned.empty()) return;
+  put_varint(out, e.returned.size());
+  for (const auto& [name, value] : e.returned) {
+    put_str(out, name);
+    put_str(out, value);
+  }
 }
 
 std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why) {
-  const unsigned version = check_version(in, why);
+  const unsigned version = check_version(in, why, 1, entry_format_v3);
   if (!version) return std::nullopt;
   reader r(in.substr(1));
   ledger_entry e;
@@ -177,6 +186,16 @@ std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why) 
     e.generation = u32(r, "generation");
     e.batch_id = r.str("batch_id");
     e.items = u32(r, "items");
+  }
+  if (version >= 3) {
+    const std::uint64_t n = r.varint("returned");
+    if (r.ok() && (n == 0 || n > max_returned_values))
+      r.fail("returned", "count out of range (v3 entries hold 1..64 returned values)");
+    for (std::uint64_t i = 0; r.ok() && i < n; ++i) {
+      std::string name = r.str("returned name");
+      std::string value = r.str("returned value");
+      e.returned.emplace_back(std::move(name), std::move(value));
+    }
   }
   return finish(r, std::move(e), why);
 }

@@ -14,6 +14,8 @@
 //       deleted, failed
 //     ledger_entry v2: v1 + zigzag-varint created_ms, str changed_by, varint
 //       generation, str batch_id, varint items
+//     ledger_entry v3 (only when it has returned values): v2 + varint n,
+//       n x (str name, str value)
 //     service_state v2: v1 + varint n, n x (str from, str to, varint
 //       generation, str by) replays, str last_error, zigzag-varint
 //       last_error_ms, varint consecutive_failures
@@ -43,6 +45,11 @@
 namespace stampede::value_codec {
 
 inline constexpr unsigned char value_format_version = 2;
+/// A ledger entry with returned values (ledger_entry::returned) is written
+/// as v3 = v2 + varint n (1..max_returned_values), n x (str name, str value);
+/// one without them stays v2.
+inline constexpr unsigned char entry_format_v3 = 3;
+inline constexpr std::size_t max_returned_values = 64;
 
 void encode_entry(std::string& out, const ledger_entry& e);
 std::optional<ledger_entry> decode_entry(std::string_view in, std::string* why = nullptr);

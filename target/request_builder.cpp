@@ -1,19 +1,10 @@
 #include "target/request_builder.hpp"
 
+#include "pipeline/hash.hpp"
 #include "pipeline/json_writer.hpp"
-
-#include <cstdio>
 
 namespace stampede {
 namespace {
-
-void replace_all(std::string& s, std::string_view what, std::string_view with) {
-  std::size_t pos = 0;
-  while ((pos = s.find(what, pos)) != std::string::npos) {
-    s.replace(pos, what.size(), with);
-    pos += with.size();
-  }
-}
 
 std::string_view data_or_null(const send_batch& b, const out_record& r) {
   if (r.data_len == 0 || static_cast<std::size_t>(r.data_off) + r.data_len > b.arena.size())
@@ -21,9 +12,95 @@ std::string_view data_or_null(const send_batch& b, const out_record& r) {
   return b.data(r);
 }
 
+/// The members of a data object without its braces ("" for null or {}).
+std::string_view data_members(const send_batch& b, const out_record& r) {
+  std::string_view d = data_or_null(b, r);
+  if (d.size() < 2 || d.front() != '{' || d.back() != '}') return {};
+  d = d.substr(1, d.size() - 2);
+  while (!d.empty() && (d.front() == ' ' || d.front() == '\n')) d.remove_prefix(1);
+  return d;
+}
+
+/// `data` with `"field":value` appended as its last member.
+void append_marked(std::string& out, std::string_view members, const request_template& q) {
+  out.push_back('{');
+  out += members;
+  if (!members.empty()) out.push_back(',');
+  append_json_string(out, q.delete_field);
+  out.push_back(':');
+  out += q.delete_value;
+  out.push_back('}');
+}
+
 void add_idempotency_header(const target_config& tgt, const out_record& r, http_request& rq) {
   if (!tgt.idempotency_header.empty() && !r.idempotency_key.empty())
     rq.headers.emplace_back(tgt.idempotency_header, r.idempotency_key);
+}
+
+std::string join_url(const target_config& tgt, std::string_view path) {
+  std::string url = tgt.base_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (path.empty() || path.front() != '/') url.push_back('/');
+  url += path;
+  return url;
+}
+
+/// `,"name":"value"`: one string member after others.
+void append_member(std::string& out, std::string_view name, std::string_view value) {
+  out.push_back(',');
+  append_json_string(out, name);
+  out.push_back(':');
+  append_json_string(out, value);
+}
+
+/// request.fields members of one record ("name":"value" each, comma first).
+void append_fields(std::string& out, const target_config& tgt, const out_record& r,
+                   service_ref service) {
+  std::string scratch;
+  for (const auto& [name, tpl] : tgt.request.fields) {
+    auto v = expand(tpl,
+                    [&](std::string_view n) { return record_placeholder(tgt, r, service, n, scratch); },
+                    false);
+    if (v) append_member(out, name, *v);  // none yet: a create has no {rev}
+  }
+}
+
+void append_wrapped(std::string& out, const target_config& tgt, const send_batch& b,
+                    const out_record& r, service_ref service) {
+  const bool mark = r.op == record_op::del && tgt.request.on_delete == delete_mode::mark;
+  out += "{\"key\":";
+  append_json_string(out, r.key);
+  out += ",\"op\":\"";
+  out += op_name(wire_op(tgt, r));
+  out.push_back('"');
+  if (!tgt.idempotency_field.empty()) append_member(out, tgt.idempotency_field, r.idempotency_key);
+  append_fields(out, tgt, r, service);
+  out += ",\"data\":";
+  if (mark) append_marked(out, data_members(b, r), tgt.request);
+  else out += data_or_null(b, r);
+  out.push_back('}');
+}
+
+void append_flat(std::string& out, const target_config& tgt, const send_batch& b,
+                 const out_record& r, service_ref service) {
+  const request_template& q = tgt.request;
+  std::string head;  // the members stampede adds, each with a leading comma
+  if (!q.key_field.empty()) append_member(head, q.key_field, r.key);
+  append_fields(head, tgt, r, service);
+  std::string_view members = data_members(b, r);
+  out.push_back('{');
+  if (!head.empty()) out.append(head, 1, std::string::npos);
+  if (!members.empty()) {
+    if (!head.empty()) out.push_back(',');
+    out += members;
+  }
+  if (r.op == record_op::del && !q.delete_field.empty()) {
+    if (!head.empty() || !members.empty()) out.push_back(',');
+    append_json_string(out, q.delete_field);
+    out.push_back(':');
+    out += q.delete_value;
+  }
+  out.push_back('}');
 }
 
 }  // namespace
@@ -39,71 +116,117 @@ std::string_view op_name(record_op op) {
   return "create";
 }
 
+record_op wire_op(const target_config& tgt, const out_record& r) {
+  if (r.op == record_op::del && tgt.request.on_delete == delete_mode::mark) return record_op::update;
+  return r.op;
+}
+
 std::string target_url(const target_config& tgt, std::string_view path_template,
                        service_ref service, std::string_view batch_id,
                        std::string_view remote_id) {
-  std::string path(path_template);
   const std::string id = std::to_string(service.id);
-  replace_all(path, "{service}", id);
-  if (path.find("{service_name}") != std::string::npos)
-    replace_all(path, "{service_name}", service.name.empty() ? id : url_encode(service.name));
-  if (path.find("{batch}") != std::string::npos) replace_all(path, "{batch}", url_encode(batch_id));
-  if (path.find("{id}") != std::string::npos) replace_all(path, "{id}", url_encode(remote_id));
-  std::string url = tgt.base_url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (path.empty() || path.front() != '/') url.push_back('/');
-  url += path;
-  return url;
+  auto path = expand(
+      path_template,
+      [&](std::string_view n) -> std::optional<std::string_view> {
+        if (n == "service" || n == "service_id") return std::string_view(id);
+        if (n == "service_name") return service.name.empty() ? std::string_view(id) : service.name;
+        if (n == "batch") return batch_id;
+        if (n == "id") return remote_id;
+        return std::nullopt;  // not of this context (check refuses it): kept literal
+      },
+      true, true);
+  return join_url(tgt, *path);
 }
 
-std::string batch_body(const target_config& tgt, const send_batch& b) {
+std::optional<std::string_view> record_placeholder(const target_config& tgt, const out_record& r,
+                                                   service_ref service, std::string_view n,
+                                                   std::string& scratch) {
+  if (n == "service" || n == "service_id") return scratch = std::to_string(service.id);
+  if (n == "service_name") {
+    if (service.name.empty()) return scratch = std::to_string(service.id);
+    return service.name;
+  }
+  if (n == "key") return std::string_view(r.key);
+  if (n == "idempotency_key") return std::string_view(r.idempotency_key);
+  if (n == "op") return op_name(wire_op(tgt, r));
+  if (n == "type") return scratch = envelope_type(tgt.envelope, r.op, service, r.key);
+  if (n == "id") {
+    if (r.remote_id.empty()) return std::nullopt;
+    return std::string_view(r.remote_id);
+  }
+  for (const auto& [name, value] : r.returned)
+    if (name == n) return std::string_view(value);
+  return std::nullopt;
+}
+
+std::optional<std::string> record_url(const target_config& tgt, std::string_view path_template,
+                                      const out_record& r, service_ref service,
+                                      std::string& missing) {
+  std::string scratch;
+  auto path = expand(
+      path_template,
+      [&](std::string_view n) {
+        auto v = record_placeholder(tgt, r, service, n, scratch);
+        if (!v && missing.empty()) missing = std::string(n);
+        return v;
+      },
+      true);
+  if (!path) return std::nullopt;
+  return join_url(tgt, *path);
+}
+
+std::string batch_idempotency_key(const send_batch& b) {
+  std::uint64_t h = 0x5374616d70656465ULL;  // "Stampede"
+  for (const auto& r : b.records) h = xxh64(r.idempotency_key, h);
+  return hex64(h);
+}
+
+std::string batch_body(const target_config& tgt, const send_batch& b, service_ref service) {
+  const request_template& q = tgt.request;
   std::string out;
-  out.reserve(b.arena.size() + b.records.size() * 96 + 16);
-  out += "{\"records\":[";
+  out.reserve(b.arena.size() + b.records.size() * 96 + 32);
+  if (!q.wrap.empty()) {
+    out.push_back('{');
+    for (const auto& [name, json] : q.body_fields) {
+      append_json_string(out, name);
+      out.push_back(':');
+      out += json;
+      out.push_back(',');
+    }
+    append_json_string(out, q.wrap);
+    out.push_back(':');
+  }
+  out.push_back('[');
   bool first = true;
   for (const auto& r : b.records) {
     if (!first) out.push_back(',');
     first = false;
-    out += "{\"key\":";
-    append_json_string(out, r.key);
-    out += ",\"op\":\"";
-    out += op_name(r.op);
-    out.push_back('"');
-    if (!tgt.idempotency_field.empty()) {
-      out.push_back(',');
-      append_json_string(out, tgt.idempotency_field);
-      out.push_back(':');
-      append_json_string(out, r.idempotency_key);
-    }
-    out += ",\"data\":";
-    out += data_or_null(b, r);
-    out.push_back('}');
+    if (q.shape == record_shape::flat) append_flat(out, tgt, b, r, service);
+    else append_wrapped(out, tgt, b, r, service);
   }
-  out += "]}";
+  out.push_back(']');
+  if (!q.wrap.empty()) out.push_back('}');
   return out;
 }
 
 std::string envelope_type(const envelope_config& env, record_op op, service_ref service,
                           std::string_view key) {
-  std::string t = op == record_op::create   ? env.type_create
-                  : op == record_op::update ? env.type_update
-                                            : env.type_delete;
-  // One pass so a key containing "{op}" is not expanded again.
-  std::string out;
-  out.reserve(t.size() + key.size());
+  const std::string& t = op == record_op::create   ? env.type_create
+                         : op == record_op::update ? env.type_update
+                                                   : env.type_delete;
   const std::string svc = std::to_string(service.id);
-  for (std::size_t i = 0; i < t.size();) {
-    std::string_view rest = std::string_view(t).substr(i);
-    if (rest.starts_with("{service}")) { out += svc; i += 9; }
-    else if (rest.starts_with("{service_name}")) {
-      if (service.name.empty()) out += svc; else out += service.name;
-      i += 14;
-    }
-    else if (rest.starts_with("{key}")) { out += key; i += 5; }
-    else if (rest.starts_with("{op}")) { out += op_name(op); i += 4; }
-    else out.push_back(t[i++]);
-  }
-  return out;
+  // One pass: a key containing "{op}" is not expanded again.
+  auto out = expand(
+      t,
+      [&](std::string_view n) -> std::optional<std::string_view> {
+        if (n == "service" || n == "service_id") return std::string_view(svc);
+        if (n == "service_name") return service.name.empty() ? std::string_view(svc) : service.name;
+        if (n == "key") return key;
+        if (n == "op") return op_name(op);
+        return std::nullopt;  // not of this context (check refuses it): kept literal
+      },
+      false, true);
+  return *out;
 }
 
 std::string envelope_body(const target_config& tgt, const send_batch& b, const out_record& r,
@@ -111,13 +234,16 @@ std::string envelope_body(const target_config& tgt, const send_batch& b, const o
   std::string out;
   out.reserve(r.data_len + r.key.size() + 128);
   out += "{\"header\":{\"type\":";
-  append_json_string(out, envelope_type(tgt.envelope, r.op, service, r.key));
+  append_json_string(out, envelope_type(tgt.envelope, wire_op(tgt, r), service, r.key));
   out += ",\"tenantId\":";
   append_json_string(out, tgt.envelope.tenant_id);
   out += ",\"key\":";
   append_json_string(out, r.key);
   out += "},\"data\":";
-  out += data_or_null(b, r);
+  if (r.op == record_op::del && tgt.request.on_delete == delete_mode::mark)
+    append_marked(out, data_members(b, r), tgt.request);
+  else
+    out += data_or_null(b, r);
   out.push_back('}');
   return out;
 }
@@ -139,7 +265,9 @@ http_request batch_request(const target_config& tgt, const send_batch& b, servic
   const auto& path = tgt.protocol == target_protocol::sync_batch ? tgt.paths.sync : tgt.paths.batch;
   auto rq = base_request(tgt, "POST", target_url(tgt, path, service));
   rq.headers.emplace_back("Content-Type", "application/json");
-  rq.body = batch_body(tgt, b);
+  if (!tgt.request.batch_idempotency_header.empty())
+    rq.headers.emplace_back(tgt.request.batch_idempotency_header, batch_idempotency_key(b));
+  rq.body = batch_body(tgt, b, service);
   return rq;
 }
 
@@ -151,30 +279,43 @@ http_request batch_status_request(const target_config& tgt, service_ref service,
 http_request rest_request(const target_config& tgt, const send_batch& b, const out_record& r,
                           service_ref service, rest_errc& err) {
   err = rest_errc::ok;
+  const request_template& q = tgt.request;
+  const record_op op = wire_op(tgt, r);
+  const std::string& method = op == record_op::create   ? q.method_create
+                              : op == record_op::update ? q.method_update
+                                                        : q.method_delete;
+  std::string missing;
+  std::optional<std::string> url;
   if (r.op == record_op::create) {
-    auto rq = base_request(tgt, "POST", target_url(tgt, tgt.paths.record, service));
-    rq.headers.emplace_back("Content-Type", "application/json");
-    rq.headers.emplace_back("X-Record-Key", url_encode(r.key));
-    add_idempotency_header(tgt, r, rq);
-    rq.body = std::string(data_or_null(b, r));
-    return rq;
+    url = record_url(tgt, tgt.paths.record, r, service, missing);
+  } else {
+    if (r.remote_id.empty()) err = rest_errc::missing_remote_id;
+    url = record_url(tgt, tgt.paths.record_id, r, service, missing);
   }
-  if (r.remote_id.empty()) err = rest_errc::missing_remote_id;
-  const bool upd = r.op == record_op::update;
-  auto rq = base_request(tgt, upd ? "PUT" : "DELETE",
-                         target_url(tgt, tgt.paths.record_id, service, {}, r.remote_id));
+  if (!url) {
+    if (err == rest_errc::ok) err = rest_errc::missing_value;
+    url = missing;
+  }
+  auto rq = base_request(tgt, method, std::move(*url));
   rq.headers.emplace_back("X-Record-Key", url_encode(r.key));
   add_idempotency_header(tgt, r, rq);
-  if (upd) {
+  if (op != record_op::del) {
     rq.headers.emplace_back("Content-Type", "application/json");
-    rq.body = std::string(data_or_null(b, r));
+    if (r.op == record_op::del) {  // mark: an update carrying the marker
+      append_marked(rq.body, data_members(b, r), q);
+    } else {
+      rq.body = std::string(data_or_null(b, r));
+    }
   }
   return rq;
 }
 
 http_request envelope_request(const target_config& tgt, const send_batch& b, const out_record& r,
-                              service_ref service) {
-  auto rq = base_request(tgt, "POST", target_url(tgt, tgt.paths.message, service));
+                              service_ref service, std::string* missing) {
+  std::string absent;
+  auto url = record_url(tgt, tgt.paths.message, r, service, absent);
+  if (!url && missing) *missing = absent;
+  auto rq = base_request(tgt, "POST", url ? std::move(*url) : target_url(tgt, tgt.paths.message, service));
   rq.headers.emplace_back("Content-Type", "application/json");
   rq.headers.emplace_back("X-Record-Key", url_encode(r.key));
   add_idempotency_header(tgt, r, rq);

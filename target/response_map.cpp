@@ -54,16 +54,44 @@ std::optional<element> at(element root, const std::string& ptr) {
   return out;
 }
 
-std::optional<std::string> first_error(element result, const std::vector<std::string>& ptrs) {
+/// An error value that says nothing: "", whitespace, false (SET answers
+/// `"erro":""` for a success).
+bool blank(element e) {
+  std::string_view sv;
+  if (e.type() == element_type::STRING && e.get_string().get(sv) == simdjson::SUCCESS)
+    return sv.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  bool b = true;
+  if (e.type() == element_type::BOOL && e.get_bool().get(b) == simdjson::SUCCESS) return !b;
+  return false;
+}
+
+std::optional<element> present(element result, const std::string& field) {
+  auto e = at(result, normalize_pointer(field));
+  if (!e || blank(*e)) return std::nullopt;
+  return e;
+}
+
+std::optional<std::string> first_error(element result, const response_mapping& m) {
+  const auto& ptrs = m.error_fields;
+  if (m.rule == error_rule::first_decides) {
+    // SET: only the first listed field decides; the others are its detail.
+    if (ptrs.empty()) return std::nullopt;
+    auto e = present(result, ptrs.front());
+    if (!e) return std::nullopt;
+    std::string msg = render(*e);
+    for (std::size_t i = 1; i < ptrs.size(); ++i)
+      if (auto d = present(result, ptrs[i])) msg += ": " + render(*d);
+    return msg;
+  }
   for (const auto& f : ptrs) {
-    if (auto e = at(result, normalize_pointer(f))) return render(*e);
+    if (auto e = present(result, f)) return render(*e);
   }
   return std::nullopt;
 }
 
 record_outcome outcome_of(element result, const response_mapping& m, const std::string& id_ptr) {
   record_outcome o;
-  if (auto err = first_error(result, m.error_fields)) {
+  if (auto err = first_error(result, m)) {
     o.received = cap_received(simdjson::minify(result));
     o.ok = false;
     o.error = std::move(*err);
@@ -76,7 +104,10 @@ record_outcome outcome_of(element result, const response_mapping& m, const std::
   // copying each result object costs an allocation per record.
   if (m.keep_success_answers)
     o.received = cap_received(simdjson::minify(result));
-  if (auto id = at(result, id_ptr)) o.remote_id = render(*id);
+  if (!id_ptr.empty())
+    if (auto id = at(result, id_ptr)) o.remote_id = render(*id);
+  for (const auto& r : m.returns)
+    if (auto v = at(result, r.pointer)) o.returned.emplace_back(r.name, render(*v));
   return o;
 }
 
@@ -192,7 +223,7 @@ std::optional<std::string> error_text(std::string_view body, const response_mapp
   parse_scope ps;
   element root;
   if (ps.p.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
-  return first_error(root, m.error_fields);
+  return first_error(root, m);
 }
 
 std::optional<std::string> json_value_at(std::string_view body, std::string_view pointer) {

@@ -3,10 +3,15 @@
 // Operation: `map_batch_response()` parses the body (simdjson DOM), finds the
 //   results array at `mapping.results` (a JSON pointer, "" = the root) and
 //   matches results to the batch's records either by the echoed key
-//   (`mapping.key_field`) or by position (key_field ""). For each result the
-//   first of `mapping.error_fields` that is present and non-null decides that
-//   it failed (its value rendered: strings raw, anything else as compact
-//   JSON); otherwise it succeeded with the id at `mapping.id_field`.
+//   (`mapping.key_field`) or by position (key_field ""). An error field counts
+//   when it is present, non-null and not blank ("", whitespace, false: SET
+//   answers `"erro":""` on success). With error_rule first_present the first
+//   such field of `mapping.error_fields` decides that the record failed (its
+//   value rendered: strings raw, anything else as compact JSON); with
+//   first_decides only the FIRST listed field decides and the others that
+//   are present follow it in the message ("conflict: Document update
+//   conflict."). Otherwise it succeeded with the id at `mapping.id_field`
+//   ("" = none) and the values of `mapping.returns` that are present.
 //   Each outcome's `received` is its result object as compact JSON, capped
 //   at max_received_bytes (cap_received()).
 //   A record without a result gets the error "no result for key <key>".

@@ -35,6 +35,12 @@ struct job {
   bool probe = false;          // ...as the half-open probe
   bool finished = false;
   // batch protocols
+  /// What goes on the wire when it differs from `batch`: the batch without
+  /// its deletes under request.delete = "skip"; `wire_index[i]` is the
+  /// position in `batch` of the wire's record i.
+  std::shared_ptr<send_batch> wire;
+  std::vector<std::size_t> wire_index;
+  const send_batch& sent() const { return wire ? *wire : *batch; }
   std::shared_ptr<const http_request> req;
   std::string batch_id;        // async: accepted under this id
   bool still_processing = false;
@@ -398,7 +404,10 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
       queued.fetch_add(n, std::memory_order_relaxed);
       return pump();
     }
-    j->req = std::make_shared<const http_request>(batch_request(tgt, *j->batch, ref()));
+    if (tgt.request.on_delete == delete_mode::skip && split_skipped(*j)) {
+      if (j->wire->records.empty()) return finish_with(j, {});
+    }
+    j->req = std::make_shared<const http_request>(batch_request(tgt, j->sent(), ref()));
     if (tgt.protocol == target_protocol::sync_batch) sync_send(j);
     else async_submit(j);
   }
@@ -412,14 +421,65 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     };
   }
 
+  /// request.delete = "skip": the wire batch without the deletes; false
+  /// when the batch has none.
+  bool split_skipped(job& j) const {
+    const send_batch& b = *j.batch;
+    if (std::none_of(b.records.begin(), b.records.end(),
+                     [](const out_record& r) { return r.op == record_op::del; }))
+      return false;
+    auto w = std::make_shared<send_batch>();
+    w->service = b.service;
+    w->resume_batch_id = b.resume_batch_id;
+    w->arena = b.arena;
+    for (std::size_t i = 0; i < b.records.size(); ++i) {
+      if (b.records[i].op == record_op::del) continue;
+      w->records.push_back(b.records[i]);
+      j.wire_index.push_back(i);
+    }
+    j.wire = std::move(w);
+    return true;
+  }
+
+  /// Ends the batch with the outcomes of the wire's records (in its order);
+  /// skipped deletes are done without a request.
+  void finish_with(const std::shared_ptr<job>& j, std::vector<record_outcome> wire_outcomes) {
+    if (!j->wire) {
+      j->outcomes = std::move(wire_outcomes);
+      return finish(j);
+    }
+    const auto& recs = j->batch->records;
+    j->outcomes.assign(recs.size(), record_outcome{});
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (recs[i].op != record_op::del) continue;
+      auto& o = j->outcomes[i];
+      o.ok = true;
+      o.not_sent = true;
+      o.remote_id = recs[i].remote_id;
+    }
+    for (std::size_t k = 0; k < wire_outcomes.size() && k < j->wire_index.size(); ++k)
+      j->outcomes[j->wire_index[k]] = std::move(wire_outcomes[k]);
+    finish(j);
+  }
+
   /// Maps a results body (sync answer, async "done") and ends the batch;
-  /// else says why the body is unusable.
+  /// else says why the body is unusable. acknowledge = "status": the 2xx
+  /// alone accepts every record (the body is kept as the answer).
   std::optional<std::string> take_results(const std::shared_ptr<job>& j, const http_response& r) {
-    auto m = map_batch_response(r.body, tgt.response, *j->batch);
+    if (tgt.response.acknowledge == acknowledge_mode::status) {
+      record_outcome ok;
+      ok.ok = true;
+      ok.http_status = r.status;
+      if (tgt.response.keep_success_answers) ok.received = cap_received(r.body);
+      std::vector<record_outcome> all(j->sent().records.size(), ok);
+      for (std::size_t i = 0; i < all.size(); ++i) all[i].remote_id = j->sent().records[i].remote_id;
+      finish_with(j, std::move(all));
+      return std::nullopt;
+    }
+    auto m = map_batch_response(r.body, tgt.response, j->sent());
     if (m.err != map_errc::ok) return m.error;
     for (auto& o : m.outcomes) o.http_status = r.status;
-    j->outcomes = std::move(m.outcomes);
-    finish(j);
+    finish_with(j, std::move(m.outcomes));
     return std::nullopt;
   }
 
@@ -459,8 +519,9 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     auto c = make_call(endpoint_kind::submit, exchange_kind::submit, j->req);
     run(j, c,
         [self, j](const http_response& r) -> std::optional<std::string> {
-          auto id = json_value_at(r.body, "/batchId");
-          if (!id) id = json_value_at(r.body, "/id");
+          const auto& ptr = self->tgt.async.batch_id;
+          auto id = json_value_at(r.body, ptr.empty() ? "/batchId" : ptr);
+          if (!id && ptr.empty()) id = json_value_at(r.body, "/id");
           if (!id || id->empty())
             return "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
           j->batch_id = *id;
@@ -499,9 +560,22 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
                        std::make_shared<const http_request>(batch_status_request(tgt, ref(), j->batch_id)));
     run(j, c,
         [self, j](const http_response& r) -> std::optional<std::string> {
-          auto st = json_value_at(r.body, "/status");
-          if (!st) return std::string("malformed response: batch status without a 'status' field");
-          if (*st == "done") return self->take_results(j, r);
+          const auto& a = self->tgt.async;
+          auto st = json_value_at(r.body, a.status);
+          if (!st)
+            return "malformed response: batch status without a value at " + a.status;
+          auto listed = [&](const std::vector<std::string>& v) {
+            return std::find(v.begin(), v.end(), *st) != v.end();
+          };
+          if (listed(a.done)) return self->take_results(j, r);
+          if (listed(a.failed)) {
+            // The target gave up on the whole batch: each record may succeed
+            // when resent (same idempotency keys).
+            self->fail_records(j, r, "async batch " + j->batch_id + " ended '" + *st +
+                                         "' at the target (HTTP " + std::to_string(r.status) + ")",
+                               true);
+            return std::nullopt;
+          }
           if (clock::now() >= j->poll_deadline) {
             // Not a failure: the records stay Pending with the id; a later cycle polls.
             spdlog::info("target {} service {}: async batch {} still '{}' after poll_timeout; "
@@ -550,14 +624,33 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     record_release(j);
   }
 
+  /// A record error without a request: a placeholder of its path has no
+  /// value for it (a {rev} the target never returned).
+  record_outcome missing_value(const out_record& rec, const std::string& name) const {
+    record_outcome o;
+    o.error = "no value for {" + name + "} in the path of " + std::string(op_name(rec.op)) +
+              " of key " + rec.key + " (the target has not returned one for this record yet)";
+    return o;
+  }
+
   void record_attempt(std::shared_ptr<job> j, std::size_t i) {
     if (j->target || j->finished) return record_release(j);
     const auto& rec = j->batch->records[i];
+    if (rec.op == record_op::del && tgt.request.on_delete == delete_mode::skip) {
+      record_outcome o;
+      o.ok = true;
+      o.not_sent = true;
+      o.remote_id = rec.remote_id;
+      return record_done(j, i, std::move(o));
+    }
     auto c = make_call(endpoint_kind::record_item, exchange_kind::record, nullptr);
     c->record = i;
     if (tgt.format == payload_format::envelope) {
       c->kind = endpoint_kind::record_item;
-      c->rq = std::make_shared<const http_request>(envelope_request(tgt, *j->batch, rec, ref()));
+      std::string missing;
+      auto q = envelope_request(tgt, *j->batch, rec, ref(), &missing);
+      if (!missing.empty()) return record_done(j, i, missing_value(rec, missing));
+      c->rq = std::make_shared<const http_request>(std::move(q));
     } else {
       rest_errc err;
       auto q = rest_request(tgt, *j->batch, rec, ref(), err);
@@ -568,17 +661,36 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
                   " (the ledger has none; it must be created first)";
         return record_done(j, i, std::move(o));
       }
-      c->kind = rec.op == record_op::create ? endpoint_kind::record_create
-                : rec.op == record_op::del  ? endpoint_kind::record_delete
-                                            : endpoint_kind::record_item;
+      if (err == rest_errc::missing_value) return record_done(j, i, missing_value(rec, q.url));
+      const record_op op = wire_op(tgt, rec);  // a marked delete goes out as an update
+      c->kind = op == record_op::create ? endpoint_kind::record_create
+                : op == record_op::del  ? endpoint_kind::record_delete
+                                        : endpoint_kind::record_item;
       c->rq = std::make_shared<const http_request>(std::move(q));
     }
     auto self = shared_from_this();
     run(j, c,
         [self, j, i](const http_response& r) -> std::optional<std::string> {
-          auto o = map_single_response(r.body, self->tgt.response);
-          if (!o.ok && o.retryable) return o.error;  // unreadable 2xx
-          if (o.ok && o.remote_id.empty()) o.remote_id = j->batch->records[i].remote_id;
+          const auto& rec = j->batch->records[i];
+          const auto& m = self->tgt.response;
+          record_outcome o;
+          if (m.acknowledge == acknowledge_mode::status) {
+            o.ok = true;  // the 2xx alone accepts it
+            o.received = cap_received(r.body);
+          } else {
+            o = map_single_response(r.body, m);
+            if (!o.ok && o.retryable) return o.error;  // unreadable 2xx
+            if (o.ok && o.remote_id.empty() && rec.op == record_op::create &&
+                self->tgt.format == payload_format::records && !m.id_field.empty()) {
+              // Later updates and deletes of this record need the id.
+              o.ok = false;
+              o.error = "the target accepted the create (HTTP " + std::to_string(r.status) +
+                        ") but its answer has no id at " + normalize_pointer(m.id_field) +
+                        "; later updates and deletes of this record need it (if this API "
+                        "returns none, set response.id_field = \"\")";
+            }
+          }
+          if (o.ok && o.remote_id.empty()) o.remote_id = rec.remote_id;
           o.http_status = r.status;
           self->record_done(j, i, std::move(o));
           return std::nullopt;

@@ -38,6 +38,17 @@ std::string html_escape(std::string_view s) {
 
 namespace {
 
+/// "rev = 2-9f..; codFil = 01" (response.returns besides the id), or "-".
+std::string returned_html(const ledger_entry& e) {
+  if (e.returned.empty()) return "-";
+  std::string out;
+  for (const auto& [name, value] : e.returned) {
+    if (!out.empty()) out += "; ";
+    out += html_escape(name) + " = " + html_escape(value);
+  }
+  return out;
+}
+
 constexpr std::size_t page_rows = 50;
 
 std::int64_t now_of(const web_site& site) {
@@ -398,11 +409,12 @@ web_response record_page(const web_request& r, const web_site& site, bool json) 
       "<table id=\"record\"><tr><th>service</th><td>{} {}</td></tr><tr><th>key</th><td>{}</td></tr>"
       "<tr><th>status</th><td class=\"{}\" id=\"status\">{}</td></tr><tr><th>operation</th><td>{}"
       "</td></tr><tr><th>attempts</th><td id=\"attempts\">{}</td></tr><tr><th>remote id</th><td "
-      "id=\"remote-id\">{}</td></tr><tr><th>first outcome</th><td>{}</td></tr><tr><th>changed</th>"
+      "id=\"remote-id\">{}</td></tr><tr><th>returned</th><td id=\"returned\">{}</td></tr>"
+      "<tr><th>first outcome</th><td>{}</td></tr><tr><th>changed</th>"
       "<td>{} by {}</td></tr><tr><th>last stamp</th><td>{}</td></tr><tr><th>message</th><td>{}</td>"
       "</tr></table>\n",
       svc->id, html_escape(svc->name), html_escape(key), st, st, op_name(e.last_op), e.attempts,
-      html_escape(e.remote_id), short_utc(e.created_ms), short_utc(e.updated_ms),
+      html_escape(e.remote_id), returned_html(e), short_utc(e.created_ms), short_utc(e.updated_ms),
       html_escape(e.changed_by.empty() ? "worker" : e.changed_by), html_escape(e.last_stamp),
       html_escape(row.last_message));
   b += "<h2>Log</h2><table id=\"items\"><tr><th>#</th><th>time</th><th>status</th><th>attempt</th>"

@@ -1,7 +1,8 @@
 // libFuzzer target: a target's answer -> per-record outcomes (pipeline/response_map).
 //
 // Input: byte 0 picks one of 8 response mappings (by key, positional, nested
-//   and escaped JSON pointers, keep_success_answers), byte 1 the number of
+//   and escaped JSON pointers, keep_success_answers, returned values, both
+//   error rules), byte 1 the number of
 //   records (0..7), then that many 0x00-terminated record keys, then the body.
 // Checks beyond "no crash, no sanitizer report": one outcome per record; a
 //   malformed body fails every record as retryable with the same error;
@@ -26,9 +27,19 @@ response_mapping mapping(unsigned variant) {
   response_mapping m;
   switch (variant) {
     case 0: break;  // defaults: /results, key, id, /error/message, /error/code, /error
-    case 1: m.results = ""; m.key_field = ""; break;  // root array, positional
+    case 1:  // root array, positional, SET-style returned values
+      m.results = "";
+      m.key_field = "";
+      m.returns = {{"codCli", "/codCli"}, {"codFil", "/codFil"}};
+      break;
     case 2: m.results = ""; break;                   // root array, by key
-    case 3: m.key_field = "/k/0"; m.id_field = "/x/0"; m.error_fields = {"/e", "err"}; break;
+    case 3:  // nested pointers, only the first error field decides, returned values
+      m.key_field = "/k/0";
+      m.id_field = "/x/0";
+      m.error_fields = {"/e", "err"};
+      m.rule = error_rule::first_decides;
+      m.returns = {{"rev", "/rev"}, {"c", "/c/0"}};
+      break;
     case 4: m.results = "/data/items"; m.keep_success_answers = true; break;
     case 5: m.id_field = ""; m.error_fields = {}; break;
     case 6: m.key_field = "id"; m.id_field = "id"; m.keep_success_answers = true; break;

@@ -214,6 +214,8 @@ int cmd_log_show(const common_options& o, const log_options& l) {
   std::cout << fmt::format("  status      {}\n", to_string(e->status));
   std::cout << fmt::format("  operation   {}\n", op_name(e->last_op));
   std::cout << fmt::format("  remote id   {}\n", dash(e->remote_id));
+  for (const auto& [name, value] : e->returned)
+    std::cout << fmt::format("  returned    {} = {}\n", name, value);
   std::cout << fmt::format("  attempts    {} (idempotency generation {})\n", e->attempts,
                            e->generation);
   std::cout << fmt::format("  created     {}\n", dash(iso_utc(e->created_ms)));

@@ -44,7 +44,7 @@ batch_result failed(std::shared_ptr<send_batch> b, std::string error, int http =
   batch_result r;
   r.batch = b;
   for (const auto& x : b->records)
-    r.outcomes.push_back(record_outcome{false, {}, error, false, http, "{\"key\":\"" + x.key + "\"}"});
+    r.outcomes.push_back(record_outcome{false, {}, error, false, http, "{\"key\":\"" + x.key + "\"}", {}, false});
   return r;
 }
 
@@ -52,7 +52,7 @@ batch_result delivered(std::shared_ptr<send_batch> b) {
   batch_result r;
   r.batch = b;
   for (const auto& x : b->records)
-    r.outcomes.push_back(record_outcome{true, "id-" + x.key, {}, false, 200, {}});
+    r.outcomes.push_back(record_outcome{true, "id-" + x.key, {}, false, 200, {}, {}, false});
   return r;
 }
 

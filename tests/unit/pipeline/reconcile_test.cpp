@@ -48,7 +48,7 @@ batch_result result(std::shared_ptr<send_batch> b, bool ok, std::string error = 
   batch_result r;
   r.batch = b;
   for (const auto& x : b->records)
-    r.outcomes.push_back(record_outcome{ok, ok ? "r-" + x.key : std::string{}, ok ? "" : error, !ok, 0, {}});
+    r.outcomes.push_back(record_outcome{ok, ok ? "r-" + x.key : std::string{}, ok ? "" : error, !ok, 0, {}, {}, false});
   r.http_status = ok ? 200 : 500;
   return r;
 }
@@ -239,7 +239,7 @@ TEST_CASE("reconcile: max_attempts 1 cancels at the first failure, a missing out
   auto b = part(0, 0, 1, pos("2024-01-01 00:00:01.000", 2), {rec("a"), rec("b")});
   batch_result r;
   r.batch = b;
-  r.outcomes.push_back(record_outcome{false, {}, "", false, 0, {}});  // b has no outcome at all
+  r.outcomes.push_back(record_outcome{false, {}, "", false, 0, {}, {}, false});  // b has no outcome at all
   auto updates = rs.apply(r, now);
   REQUIRE(updates.size() == 2);
   CHECK(updates[0].second.status == record_status::cancelled);

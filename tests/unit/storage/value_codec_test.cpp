@@ -43,6 +43,8 @@ ledger_entry random_entry(std::mt19937_64& rng) {
   e.generation = pick_int<std::uint32_t>(rng);
   e.batch_id = random_bytes(rng, 12);
   e.items = pick_int<std::uint32_t>(rng);
+  for (std::uint64_t i = 0, n = rng() % 3; i < n; ++i)
+    e.returned.emplace_back(random_bytes(rng, 8), random_bytes(rng, 40));
   return e;
 }
 
@@ -78,7 +80,9 @@ TEST_CASE("value codec: ledger entries round trip, truncated or extended values 
     const ledger_entry e = random_entry(rng);
     std::string v;
     vc::encode_entry(v, e);
-    REQUIRE(static_cast<unsigned char>(v[0]) == vc::value_format_version);
+    // v2 unless it has returned values (a store without them stays readable by v2 builds).
+    REQUIRE(static_cast<unsigned char>(v[0]) ==
+            (e.returned.empty() ? vc::value_format_version : vc::entry_format_v3));
     const auto back = vc::decode_entry(v);
     REQUIRE(back.has_value());
     REQUIRE(*back == e);
@@ -126,9 +130,17 @@ TEST_CASE("value codec: a default entry is compact and field checks reject bad v
 
   std::string why;
   std::string bad_version = v;
-  bad_version[0] = 3;
+  bad_version[0] = 4;
   REQUIRE_FALSE(vc::decode_entry(bad_version, &why).has_value());
-  REQUIRE(why.find("version 3") != std::string::npos);
+  REQUIRE(why.find("version 4") != std::string::npos);
+  // A v2 body labelled v3 lacks the returned values: corrupt, not defaulted.
+  std::string v3_without = v;
+  v3_without[0] = 3;
+  REQUIRE_FALSE(vc::decode_entry(v3_without, &why).has_value());
+  REQUIRE(why.find("returned") != std::string::npos);
+  // ...and a v3 entry holds at least one (a count of 0 is corrupt).
+  REQUIRE_FALSE(vc::decode_entry(v3_without + std::string(1, '\0'), &why).has_value());
+  REQUIRE(why.find("count out of range") != std::string::npos);
 
   std::string bad_status = v;
   bad_status[1 + 8 + 1] = 9;  // after version, hash, empty remote_id
@@ -188,9 +200,12 @@ TEST_CASE("value codec: version-1 entries and states decode with the v2 fields d
   REQUIRE(s->counts == std::array<std::uint64_t, 4>{1, 2, 3, 4});
   REQUIRE(s->failed == 8);
   REQUIRE(s->replays.empty());
-  // Version 3 is from the future.
+  // Version 4 is from the future (3 is an entry with returned values).
   std::string why;
-  REQUIRE_FALSE(vc::decode_entry(std::string("\x03", 1) + entry_v1.substr(1), &why).has_value());
+  REQUIRE_FALSE(vc::decode_entry(std::string("\x04", 1) + entry_v1.substr(1), &why).has_value());
+  REQUIRE(why.find("version 4") != std::string::npos);
+  // A state never has a version 3.
+  REQUIRE_FALSE(vc::decode_state(std::string("\x03", 1) + state_v1.substr(1), &why).has_value());
   REQUIRE(why.find("version 3") != std::string::npos);
 }
 

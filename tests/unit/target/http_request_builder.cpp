@@ -1,34 +1,22 @@
 #include "target/request_builder.hpp"
+#include "target_support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace stampede;
+using stampede::test::header;
 
 namespace {
 
 out_record rec(send_batch& b, std::string key, record_op op, std::string data, std::string idem,
                std::string remote = {}) {
-  out_record r;
-  r.key = std::move(key);
-  r.op = op;
-  r.idempotency_key = std::move(idem);
-  r.remote_id = std::move(remote);
-  r.data_off = static_cast<std::uint32_t>(b.arena.size());
-  r.data_len = static_cast<std::uint32_t>(data.size());
-  b.arena += data;
-  return r;
+  return test::make_record(b, std::move(key), op, std::move(data), std::move(idem), std::move(remote));
 }
 
 target_config tgt() {
   target_config t;
   t.base_url = "http://127.0.0.1:8787/";
   return t;
-}
-
-std::string header(const http_request& rq, std::string_view name) {
-  for (const auto& [k, v] : rq.headers)
-    if (k == name) return v;
-  return "<absent>";
 }
 
 }  // namespace

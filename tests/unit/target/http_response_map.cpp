@@ -1,24 +1,12 @@
 #include "target/response_map.hpp"
+#include "target_support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <random>
 
 using namespace stampede;
-
-namespace {
-
-send_batch batch_of(std::initializer_list<const char*> keys) {
-  send_batch b;
-  for (const char* k : keys) {
-    out_record r;
-    r.key = k;
-    b.records.push_back(r);
-  }
-  return b;
-}
-
-}  // namespace
+using stampede::test::batch_of;
 
 TEST_CASE("results matched by key, in record order", "[response_map]") {
   auto b = batch_of({"a", "b", "c"});
