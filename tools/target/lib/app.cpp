@@ -47,26 +47,6 @@ std::string_view rtrim(std::string_view s) {
   return s;
 }
 
-std::string pct_decode(std::string_view s) {
-  auto hv = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hv(s[i + 1]) >= 0 && hv(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hv(s[i + 1]) * 16 + hv(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 bool parse_u32(std::string_view s, std::uint32_t& v) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   return !s.empty() && r.ec == std::errc{} && r.ptr == s.data() + s.size();
@@ -218,6 +198,8 @@ double app::roll() {
 
 void app::reset() {
   store_.clear();
+  couch_.clear();
+  hooks_.clear();
   stats_.clear();
   {
     std::lock_guard lk(batches_mu_);
@@ -250,6 +232,12 @@ void app::handle(const http_request& req, http_response& res, worker_ctx& ctx) {
   const std::string_view m = req.method;
   t_echo = echo_of(req);
   if (p.size() > 10 && p.substr(0, 10) == "/services/") return handle_services(req, res, ctx);
+  if (p.size() > 9 && p.substr(0, 9) == "/couchdb/") {
+    return handle_profile(couch_, 9, R"([{"ok":true,"id":)", req, res, ctx);
+  }
+  if (p.size() > 7 && p.substr(0, 7) == "/hooks/") {
+    return handle_profile(hooks_, 7, R"({"status":"acc)", req, res, ctx);
+  }
   if (p == "/health") {
     if (m != "GET" && m != "HEAD") return set_error(res, 405, "method_not_allowed", "use GET /health");
     res.body = R"({"status":"ok"})";
@@ -353,6 +341,47 @@ void app::post_faults(const http_request& req, http_response& res, worker_ctx& c
   res.body = faults_json(f);
 }
 
+bool app::admit(const http_request& req, http_response& res, const fault_state& fs,
+                std::string_view malformed_body) {
+  const faults& f = fs.f;
+  res.delay_ms = f.latency_ms;
+  if (f.drop_rate > 0 && roll() < f.drop_rate) {
+    stats_.fault_dropped.fetch_add(1, std::memory_order_relaxed);
+    res.drop = true;
+    return false;
+  }
+  if (f.fail_rate > 0 && roll() < f.fail_rate) {
+    stats_.fault_5xx.fetch_add(1, std::memory_order_relaxed);
+    set_error(res, 503, "unavailable", "injected failure (fail_rate)");
+    return false;
+  }
+  if (f.rate_limit_rate > 0 && roll() < f.rate_limit_rate) {
+    stats_.fault_429.fetch_add(1, std::memory_order_relaxed);
+    res.retry_after_s = f.retry_after_s;
+    set_error(res, 429, "rate_limited", "injected rate limit (rate_limit_rate)");
+    return false;
+  }
+  if (f.malformed_rate > 0 && roll() < f.malformed_rate) {
+    stats_.fault_malformed.fetch_add(1, std::memory_order_relaxed);
+    res.status = 200;
+    res.body = malformed_body;
+    return false;
+  }
+  std::string why;
+  if (!auth_.check(req.authorization, why)) {
+    set_error(res, 401, "unauthorized", why);
+    return false;
+  }
+  return true;
+}
+
+template <class Profile>
+void app::handle_profile(Profile& p, std::size_t prefix_len, std::string_view malformed_body,
+                         const http_request& req, http_response& res, worker_ctx& ctx) {
+  if (!admit(req, res, *fault_snapshot(), malformed_body)) return;
+  p.handle(req.path.substr(prefix_len), req, res, ctx.dom, t_echo);
+}
+
 void app::handle_services(const http_request& req, http_response& res, worker_ctx& ctx) {
   stats_.requests.fetch_add(1, std::memory_order_relaxed);
   std::string_view seg[6];
@@ -385,29 +414,7 @@ void app::handle_services(const http_request& req, http_response& res, worker_ct
 
   auto fs = fault_snapshot();
   const faults& f = fs->f;
-  res.delay_ms = f.latency_ms;
-  if (f.drop_rate > 0 && roll() < f.drop_rate) {
-    stats_.fault_dropped.fetch_add(1, std::memory_order_relaxed);
-    res.drop = true;
-    return;
-  }
-  if (f.fail_rate > 0 && roll() < f.fail_rate) {
-    stats_.fault_5xx.fetch_add(1, std::memory_order_relaxed);
-    return set_error(res, 503, "unavailable", "injected failure (fail_rate)");
-  }
-  if (f.rate_limit_rate > 0 && roll() < f.rate_limit_rate) {
-    stats_.fault_429.fetch_add(1, std::memory_order_relaxed);
-    res.retry_after_s = f.retry_after_s;
-    return set_error(res, 429, "rate_limited", "injected rate limit (rate_limit_rate)");
-  }
-  if (f.malformed_rate > 0 && roll() < f.malformed_rate) {
-    stats_.fault_malformed.fetch_add(1, std::memory_order_relaxed);
-    res.status = 200;
-    res.body = R"({"results":[{"key":"injected malformed answer",)";
-    return;
-  }
-  std::string why;
-  if (!auth_.check(req.authorization, why)) return set_error(res, 401, "unauthorized", why);
+  if (!admit(req, res, *fs, R"({"results":[{"key":"injected malformed answer",)")) return;
 
   switch (r) {
     case route::submit: {

@@ -3,7 +3,9 @@
 // Operation: `app::handle` turns one parsed HTTP request into a response
 //   (see docs/target.md for every endpoint). /services/ requests are counted,
 //   rolled for faults (drop, 503, 429, malformed, in that order, then latency),
-//   authenticated, then dispatched. Batch bodies are parsed completely with
+//   authenticated, then dispatched. /couchdb/ and /hooks/ requests (the
+//   profiles, profiles.hpp) go through the same faults and auth, then to
+//   their profile. Batch bodies are parsed completely with
 //   simdjson On-Demand before any record is applied, so a malformed body
 //   changes nothing.
 // Concurrency: thread-safe; each worker thread passes its own `worker_ctx`
@@ -26,6 +28,7 @@
 
 #include "tools/target/lib/auth.hpp"
 #include "tools/target/lib/http.hpp"
+#include "tools/target/lib/profiles.hpp"
 #include "tools/target/lib/rules.hpp"
 #include "tools/target/lib/server.hpp"
 #include "tools/target/lib/stats.hpp"
@@ -83,7 +86,15 @@ private:
   std::shared_ptr<const fault_state> fault_snapshot() const;
   double roll();
 
+  /// Rolls the faults (drop, 503, 429, malformed with `malformed_body`) and
+  /// checks auth; false when `res` already is the answer.
+  bool admit(const http_request& req, http_response& res, const fault_state& fs,
+             std::string_view malformed_body);
   void handle_services(const http_request& req, http_response& res, worker_ctx& ctx);
+  /// /couchdb/ and /hooks/: faults and auth as for /services/, then the profile.
+  template <class Profile>
+  void handle_profile(Profile& p, std::size_t prefix_len, std::string_view malformed_body,
+                      const http_request& req, http_response& res, worker_ctx& ctx);
   void post_faults(const http_request& req, http_response& res, worker_ctx& ctx);
   /// Parses and applies a batch body; false (and `res` set to 400) on a bad body.
   bool run_batch(std::uint32_t service, const http_request& req, http_response& res,
@@ -106,6 +117,8 @@ private:
   authenticator auth_;
   stats stats_;
   store store_;
+  couch_profile couch_;
+  hook_profile hooks_;
 
   mutable std::mutex faults_mu_;
   std::shared_ptr<const fault_state> faults_;

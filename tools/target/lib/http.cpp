@@ -124,6 +124,9 @@ head_status parse_head(std::string_view buf, http_request& req, std::size_t& hea
       case 6:
         if (iequals(name, "expect") && iequals(value, "100-continue")) req.expect_continue = true;
         break;
+      case 23:
+        if (iequals(name, "x-batch-idempotency-key")) req.batch_idempotency_key = value;
+        break;
       case 17:
         if (iequals(name, "transfer-encoding") && !iequals(value, "identity")) req.chunked = true;
         break;
@@ -132,6 +135,26 @@ head_status parse_head(std::string_view buf, http_request& req, std::size_t& hea
     }
   }
   return head_status::ok;
+}
+
+std::string pct_decode(std::string_view s) {
+  auto hv = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hv(s[i + 1]) >= 0 && hv(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hv(s[i + 1]) * 16 + hv(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
 }
 
 std::string_view reason_phrase(int status) {
@@ -146,7 +169,9 @@ std::string_view reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
     case 411: return "Length Required";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
@@ -164,17 +189,21 @@ void frame_response(const http_response& r, bool keep_alive, std::string& out) {
   json_append_uint(out, static_cast<std::uint64_t>(r.status));
   out.push_back(' ');
   out.append(reason_phrase(r.status));
-  out.append("\r\nServer: stampede-target\r\nContent-Type: ");
-  out.append(r.content_type);
-  out.append("\r\nContent-Length: ");
-  json_append_uint(out, r.body.size());
+  out.append("\r\nServer: stampede-target");
+  const bool no_content = r.status == 204;
+  if (!no_content) {
+    out.append("\r\nContent-Type: ");
+    out.append(r.content_type);
+    out.append("\r\nContent-Length: ");
+    json_append_uint(out, r.body.size());
+  }
   if (r.retry_after_s >= 0) {
     out.append("\r\nRetry-After: ");
     json_append_uint(out, static_cast<std::uint64_t>(r.retry_after_s));
   }
   if (!keep_alive || r.close) out.append("\r\nConnection: close");
   out.append("\r\n\r\n");
-  out.append(r.body);
+  if (!no_content) out.append(r.body);
 }
 
 }  // namespace stampede::target

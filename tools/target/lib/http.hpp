@@ -30,6 +30,7 @@ struct http_request {
   std::string_view authorization;
   std::string_view record_key;       // X-Record-Key
   std::string_view idempotency_key;  // Idempotency-Key
+  std::string_view batch_idempotency_key;  // X-Batch-Idempotency-Key
   // Body: `body` points at content_length bytes followed by at least
   // `body_padding` readable bytes (simdjson needs padding).
   const char* body = nullptr;
@@ -61,7 +62,11 @@ head_status parse_head(std::string_view buf, http_request& req, std::size_t& hea
 std::string_view reason_phrase(int status);
 
 /// Appends the framed response to `out`; `keep_alive` false adds Connection: close.
+/// A 204 is framed without Content-Type, Content-Length and body (RFC 9110).
 void frame_response(const http_response& r, bool keep_alive, std::string& out);
+
+/// Decodes %XX escapes (a malformed escape is kept as it is).
+std::string pct_decode(std::string_view s);
 
 /// Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b);
