@@ -26,6 +26,9 @@ Examples:
       --latency-ms 20 --batch-delay-ms 500 --validate cnpj:digits --validate name:nonempty
 
 Runtime control: POST /faults {"fail_rate":0.1}, POST /reset, GET /stats, GET /health.
+Always served besides /services/ (faults and auth apply to them too):
+  /couchdb/{db}/...  CouchDB-style API: POST _bulk_docs, GET _all_docs, GET {docid}, PUT {db}
+  /hooks/{name}      webhook: POST a batch (204 by default), GET what it kept, POST _config
 See docs/target.md for every endpoint.)";
 
 bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) {
