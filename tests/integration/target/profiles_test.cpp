@@ -1,5 +1,8 @@
 // stampede-target profiles over real HTTP: the CouchDB-style bulk API under
 // /couchdb/ and the webhooks under /hooks/.
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "tests/integration/target/target_test_util.hpp"
@@ -359,4 +362,39 @@ TEST_CASE("profiles: auth and faults apply as to /services/", "[target][couchdb]
   CHECK_FALSE(s.has("/keys/y"));
   CHECK(http("GET", t.url("/couchdb/erp/b"), "", {auth}).status == 404);
   CHECK(http("GET", t.url("/couchdb/erp/a"), "", {auth}).status == 200);
+}
+
+TEST_CASE("profiles: concurrent bulks and posts from several connections apply exactly once",
+          "[target][couchdb][hooks]") {
+  stampede::target::options o;
+  o.threads = 4;
+  running t(o);
+  constexpr int clients = 4, rounds = 25;
+  std::vector<std::thread> th;
+  std::vector<int> bad(clients, 0);
+  for (int c = 0; c < clients; ++c) {
+    th.emplace_back([&, c] {
+      CURL* h = curl_easy_init();
+      for (int i = 0; i < rounds; ++i) {
+        const std::string id = std::to_string(c) + "-" + std::to_string(i);
+        // Every client also writes "shared" without a rev: one create, the rest conflict.
+        auto b = http("POST", t.url("/couchdb/load/_bulk_docs"),
+                      R"({"docs":[{"_id":")" + id + R"("},{"_id":"shared"}]})", {}, h);
+        auto w = http("POST", t.url("/hooks/load"), R"([{"key":")" + id + R"("},{"key":"shared"}])", {}, h);
+        if (b.status != 201 || w.status != 204) ++bad[c];
+      }
+      curl_easy_cleanup(h);
+    });
+  }
+  for (auto& x : th) x.join();
+  for (int c = 0; c < clients; ++c) CHECK(bad[c] == 0);
+  json s(http("GET", t.url("/couchdb/load/_stats")).body);
+  CHECK(s.num("/creates") == clients * rounds + 1);
+  CHECK(s.num("/conflicts") == clients * rounds - 1);
+  CHECK(s.num("/doc_count") == clients * rounds + 1);
+  json h = hook_state(t, "load");
+  CHECK(h.num("/requests") == clients * rounds);
+  CHECK(h.num("/records") == 2 * clients * rounds);
+  CHECK(h.num("/keys/shared") == clients * rounds);
+  CHECK(h.at("/keys").get_object().size() == clients * rounds + 1);
 }
