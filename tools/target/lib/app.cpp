@@ -200,6 +200,8 @@ void app::reset() {
   store_.clear();
   couch_.clear();
   hooks_.clear();
+  link_.clear();
+  set_.clear();
   stats_.clear();
   {
     std::lock_guard lk(batches_mu_);
@@ -237,6 +239,12 @@ void app::handle(const http_request& req, http_response& res, worker_ctx& ctx) {
   }
   if (p.size() > 7 && p.substr(0, 7) == "/hooks/") {
     return handle_profile(hooks_, 7, R"({"status":"acc)", req, res, ctx);
+  }
+  if (p.size() > 6 && p.substr(0, 6) == "/link/") {
+    return handle_profile(link_, 6, R"({"id":"5e1f)", req, res, ctx);
+  }
+  if (p.size() > 5 && p.substr(0, 5) == "/set/") {
+    return handle_profile(set_, 5, R"({"retornosClientes":[{"codCli":)", req, res, ctx);
   }
   if (p == "/health") {
     if (m != "GET" && m != "HEAD") return set_error(res, 405, "method_not_allowed", "use GET /health");

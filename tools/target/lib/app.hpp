@@ -3,9 +3,9 @@
 // Operation: `app::handle` turns one parsed HTTP request into a response
 //   (see docs/target.md for every endpoint). /services/ requests are counted,
 //   rolled for faults (drop, 503, 429, malformed, in that order, then latency),
-//   authenticated, then dispatched. /couchdb/ and /hooks/ requests (the
-//   profiles, profiles.hpp) go through the same faults and auth, then to
-//   their profile. Batch bodies are parsed completely with
+//   authenticated, then dispatched. /couchdb/, /hooks/, /link/ and /set/
+//   requests (the profiles, profiles.hpp and erp_profiles.hpp) go through
+//   the same faults and auth, then to their profile. Batch bodies are parsed completely with
 //   simdjson On-Demand before any record is applied, so a malformed body
 //   changes nothing.
 // Concurrency: thread-safe; each worker thread passes its own `worker_ctx`
@@ -27,6 +27,7 @@
 #include <simdjson.h>
 
 #include "tools/target/lib/auth.hpp"
+#include "tools/target/lib/erp_profiles.hpp"
 #include "tools/target/lib/http.hpp"
 #include "tools/target/lib/profiles.hpp"
 #include "tools/target/lib/rules.hpp"
@@ -91,7 +92,7 @@ private:
   bool admit(const http_request& req, http_response& res, const fault_state& fs,
              std::string_view malformed_body);
   void handle_services(const http_request& req, http_response& res, worker_ctx& ctx);
-  /// /couchdb/ and /hooks/: faults and auth as for /services/, then the profile.
+  /// /couchdb/, /hooks/, /link/, /set/: faults and auth as for /services/, then the profile.
   template <class Profile>
   void handle_profile(Profile& p, std::size_t prefix_len, std::string_view malformed_body,
                       const http_request& req, http_response& res, worker_ctx& ctx);
@@ -119,6 +120,8 @@ private:
   store store_;
   couch_profile couch_;
   hook_profile hooks_;
+  link_profile link_;
+  set_profile set_;
 
   mutable std::mutex faults_mu_;
   std::shared_ptr<const fault_state> faults_;

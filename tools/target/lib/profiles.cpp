@@ -5,41 +5,17 @@
 #include <vector>
 
 #include "tools/target/lib/json_out.hpp"
+#include "tools/target/lib/profile_util.hpp"
 
 namespace stampede::target {
 
 namespace dom = simdjson::dom;
+using profile_util::find_in;
+using profile_util::parse_body;
+using profile_util::error_answer;
+using profile_util::split_first;
 
 namespace {
-
-// ---- shared helpers ----------------------------------------------------------
-bool parse_body(const http_request& req, dom::parser& parser, dom::element& root) {
-  // The server guarantees SIMDJSON_PADDING readable bytes after the body.
-  return req.content_length > 0 &&
-         parser.parse(req.body, req.content_length, false).get(root) == simdjson::SUCCESS;
-}
-
-// Splits "a/b/c" at the first '/': head "a", tail "b/c" (has_tail false when no '/').
-void split_first(std::string_view s, std::string_view& head, std::string_view& tail, bool& has_tail) {
-  const auto slash = s.find('/');
-  has_tail = slash != std::string_view::npos;
-  head = s.substr(0, slash);
-  tail = has_tail ? s.substr(slash + 1) : std::string_view{};
-}
-
-// The entry `name` of a profile's table (a database, a hook); created (and
-// *created set) when absent and `create`, else null.
-template <class T>
-std::shared_ptr<T> find_in(std::mutex& mu, std::map<std::string, std::shared_ptr<T>, std::less<>>& m,
-                           std::string_view name, bool create, bool* created = nullptr) {
-  std::lock_guard lk(mu);
-  auto it = m.find(name);
-  if (created) *created = false;
-  if (it != m.end()) return it->second;
-  if (!create) return nullptr;
-  if (created) *created = true;
-  return m.emplace(std::string(name), std::make_shared<T>()).first->second;
-}
 
 // ---- CouchDB helpers -----------------------------------------------------------
 // `"error":..,"reason":..` (CouchDB's error members).
@@ -144,12 +120,6 @@ void parse_doc(dom::element e, parsed_doc& d) {
   }
 }
 
-void append_counters_field(std::string& o, const char* name, std::uint64_t v) {
-  o.push_back('"');
-  o.append(name);
-  o.append("\":");
-  json_append_uint(o, v);
-}
 
 }  // namespace
 
@@ -238,7 +208,7 @@ void couch_profile::handle(std::string_view rest, const http_request& req, http_
           {"doc_del_count", d->docs.size() - live}};
       for (const auto& [k, v] : fields) {
         o.push_back(',');
-        append_counters_field(o, k, v);
+        profile_util::append_uint_field(o, k, v);
       }
       o.push_back('}');
       return;
@@ -375,11 +345,6 @@ std::string_view answer_name(std::uint8_t a) {
   return names[a];
 }
 
-void hook_error(http_response& res, int status, std::string_view code, std::string_view msg,
-                std::string_view echo) {
-  res.status = status;
-  res.body = echo.empty() ? json_error(code, msg) : json_error(code, std::string(msg) + std::string(echo));
-}
 
 // The key of one received element: "key", else "_id", else "id" (string, or
 // a number as its text). False if it has none.
@@ -421,13 +386,13 @@ void hook_profile::handle(std::string_view rest, const http_request& req, http_r
   const std::string name = pct_decode(raw_name);
   const std::string_view m = req.method;
   if (name.empty() || (has_tail && tail != "_config")) {
-    return hook_error(res, 404, "not_found",
+    return error_answer(res, 404, "not_found",
                       "no such endpoint: " + std::string(req.path) +
                           " (expected /hooks/{name} or /hooks/{name}/_config)",
                       echo);
   }
   if (m != "POST" && m != "GET") {
-    return hook_error(res, 405, "method_not_allowed",
+    return error_answer(res, 405, "method_not_allowed",
                       "use POST or GET " + std::string(req.path), echo);
   }
   if (m == "GET") {  // state and config of a hook never posted to: zeros, defaults
@@ -451,7 +416,7 @@ void hook_profile::configure(hook& h, const http_request& req, http_response& re
   dom::element root;
   dom::object obj;
   if (!parse_body(req, parser, root) || root.get_object().get(obj) != simdjson::SUCCESS) {
-    return hook_error(res, 400, "bad_json",
+    return error_answer(res, 400, "bad_json",
                       R"(POST /hooks/{name}/_config needs a JSON object {"answer":..,"fail_next":N})",
                       echo);
   }
@@ -470,15 +435,15 @@ void hook_profile::configure(hook& h, const http_request& req, http_response& re
         }
       }
       if (!known) {
-        return hook_error(res, 400, "bad_request",
+        return error_answer(res, 400, "bad_request",
                           R"("answer" must be "204", "empty200", "accepted" or "malformed200")", echo);
       }
     } else if (k == "fail_next") {
       if (v.get_uint64().get(fail_next) != simdjson::SUCCESS) {
-        return hook_error(res, 400, "bad_request", R"("fail_next" must be a non-negative integer)", echo);
+        return error_answer(res, 400, "bad_request", R"("fail_next" must be a non-negative integer)", echo);
       }
     } else {
-      return hook_error(res, 400, "bad_request",
+      return error_answer(res, 400, "bad_request",
                         "unknown hook config field '" + std::string(k) + "' (known: answer, fail_next)",
                         echo);
     }
@@ -498,14 +463,14 @@ void hook_profile::receive(hook& h, std::string_view name, const http_request& r
   if (h.fail_next > 0) {
     --h.fail_next;
     ++h.failed;
-    return hook_error(res, 503, "unavailable",
+    return error_answer(res, 503, "unavailable",
                       "hook '" + std::string(name) + "' fails this post (fail_next, " +
                           std::to_string(h.fail_next) + " left)",
                       echo);
   }
   if (!is_json) {
     ++h.rejected;
-    return hook_error(res, 400, "bad_json", "body is not JSON", echo);
+    return error_answer(res, 400, "bad_json", "body is not JSON", echo);
   }
   dom::array arr;
   bool has_arr = root.get_array().get(arr) == simdjson::SUCCESS;
@@ -565,7 +530,7 @@ std::string hook_profile::state_json(const hook& h) {
       {"requests", h.requests}, {"records", h.records},   {"unkeyed", h.unkeyed},
       {"failed", h.failed},     {"rejected", h.rejected}};
   for (const auto& [k, v] : fields) {
-    append_counters_field(o, k, v);
+    profile_util::append_uint_field(o, k, v);
     o.push_back(',');
   }
   o.append("\"keys\":{");
