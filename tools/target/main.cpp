@@ -29,6 +29,8 @@ Runtime control: POST /faults {"fail_rate":0.1}, POST /reset, GET /stats, GET /h
 Always served besides /services/ (faults and auth apply to them too):
   /couchdb/{db}/...  CouchDB-style API: POST _bulk_docs, GET _all_docs, GET {docid}, PUT {db}
   /hooks/{name}      webhook: POST a batch (204 by default), GET what it kept, POST _config
+  /link/...          TOTVS Smartlink: POST setup, POST send/{type}/LinkProxy, GET queue, records/{tenant}
+  /set/clientes      Senior CRM SET (GravarClientes): POST a batch -> retornosClientes, GET the customers
 See docs/target.md for every endpoint.)";
 
 bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) {

@@ -10,8 +10,9 @@
 //   Content-Length (chunked bodies get 411); keep-alive and
 //   `Expect: 100-continue` are supported. Endpoints, record semantics and
 //   faults are documented in docs/target.md; the logic lives in `app`
-//   (app.hpp), the CouchDB and webhook profiles in profiles.hpp, the HTTP
-//   framing in http.hpp.
+//   (app.hpp), the CouchDB and webhook profiles in profiles.hpp, the
+//   Smartlink and Senior SET profiles in erp_profiles.hpp, the HTTP framing
+//   in http.hpp.
 // Concurrency: every public member is thread-safe. `stop()` is idempotent and
 //   joins the workers; the destructor calls it. `set_faults`, `reset` and
 //   `stats_json` may be called while requests are being served.
