@@ -133,7 +133,7 @@ TEST_CASE("couchdb: a malformed bulk body changes nothing", "[target][couchdb]")
   running t;
   json c = bulk(t, "erp", R"({"_id":"a","v":1})");
   const std::string rev = c.str("/0/rev");
-  for (const std::string body :
+  for (const std::string& body :
        {std::string("not json"), std::string(R"({"docs":[{"_id":"b"},{"_id":"a","_rev":")") + rev + "\"",
         std::string(R"({"documents":[{"_id":"b"}]})"), std::string(R"([{"_id":"b"}])"),
         std::string(R"({"docs":{"_id":"b"}})"), std::string()}) {
@@ -351,7 +351,9 @@ TEST_CASE("profiles: auth and faults apply as to /services/", "[target][couchdb]
   CHECK(http("POST", t.url("/couchdb/erp/_bulk_docs"), docs, {auth}).status == 201);
   CHECK(http("POST", t.url("/hooks/h"), R"([{"key":"x"}])", {auth}).status == 204);
 
-  t.srv.set_faults({.fail_rate = 1.0});
+  stampede::target::faults always_503;
+  always_503.fail_rate = 1.0;
+  t.srv.set_faults(always_503);
   auto f = http("POST", t.url("/hooks/h"), R"([{"key":"y"}])", {auth});
   CHECK(f.status == 503);
   CHECK(http("POST", t.url("/couchdb/erp/_bulk_docs"), R"({"docs":[{"_id":"b"}]})", {auth}).status == 503);
