@@ -1,5 +1,7 @@
 #include "source/side_reader.hpp"
 
+#include "pipeline/page_filter.hpp"
+
 #include <stdexcept>
 
 namespace stampede {
@@ -19,22 +21,8 @@ side_reader::side_reader(source& src, state_store& store, std::uint32_t service,
 }
 
 void side_reader::drop_sent(row_page& page) const {
-  if (sent_.empty() || page.rows.empty())
-    return;
-  const std::size_t ncol = page.columns ? page.columns->size() : 0;
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < page.rows.size(); ++i) {
-    if (sent_.count(page.rows[i].key))
-      continue;
-    if (kept != i) {
-      page.rows[kept] = std::move(page.rows[i]);
-      for (std::size_t c = 0; c < ncol; ++c)
-        page.cells[kept * ncol + c] = page.cells[i * ncol + c];
-    }
-    ++kept;
-  }
-  page.rows.resize(kept);
-  page.cells.resize(kept * ncol);
+  if (!sent_.empty())
+    keep_rows(page, [&](const row_page::row_meta& m) { return !sent_.count(m.key); });
 }
 
 void side_reader::attach_priors(row_page& out) {
