@@ -2,6 +2,7 @@
 
 #include "actors/errc.hpp"
 #include "pipeline/cycle_bounds.hpp"
+#include "pipeline/shard.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -74,6 +75,7 @@ bool read_side(self_ptr self) {
   }
   page->service = st.cfg.service->id;
   page->seq = st.next_seq++;
+  keep_own_rows(*page, st.cfg.cfg->shard);  // a replay range: this shard's rows only
   st.rows_read += page->rows.size();
   hand_on(self, std::move(page));
   return true;
@@ -94,8 +96,13 @@ void read_one(self_ptr self) {
     page->seq = st.next_seq++;
     if (page->rows.empty())
       page->next = st.query.after;  // nothing read: the position stays (end: the source's)
-    else if (st.side)
-      st.side->drop_sent(*page);   // rows resent or replayed this cycle go once
+    else {
+      // --shard: other shards' rows go; a page left empty still moves the
+      // checkpoint to its end (pipeline/shard.hpp).
+      keep_own_rows(*page, st.cfg.cfg->shard);
+      if (st.side && !page->rows.empty())
+        st.side->drop_sent(*page);   // rows resent or replayed this cycle go once
+    }
     if (!page->rows.empty() && !st.cfg.ledger_empty) {
       std::vector<std::string_view> keys;
       keys.reserve(page->rows.size());
@@ -184,6 +191,8 @@ extractor(extractor_actor::stateful_pointer<extractor_state> self, extractor_con
                                     unix_ms_of(parse_stamp(st.cfg.start.checkpoint_stamp)));
         if (st.cfg.initial_load)
           st.rows_expected = st.src->count_rows(st.query, st.query.upper);
+        if (const auto n = st.cfg.cfg->shard.count; n > 1)  // about 1/N are this shard's
+          st.rows_expected = (st.rows_expected + n - 1) / n;
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();

@@ -9,7 +9,10 @@
 //   `window` pages unanswered. Before the first keyset page it hands on the
 //   side pages (source/side_reader.hpp: async batches of earlier cycles to
 //   poll, replay ranges, the due resend queue), which never move the
-//   checkpoint. Replies to `run` with its final counters
+//   checkpoint. With `--shard k/N` (config::shard) every page keeps only
+//   shard k's rows (pipeline/shard.hpp) before its ledger lookup; the
+//   page's end still moves the checkpoint, and an initial load expects
+//   1/N of the rows counted. Replies to `run` with its final counters
 //   (extractor_status: pages, rows, stopped) once the last page has been
 //   accepted. Errors: errc::source_failed (open, count, read, ledger lookup),
 //   errc::bad_config, or the transformer's error.

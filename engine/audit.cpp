@@ -50,6 +50,8 @@ audit_report auditor::run(const audit_options& o) {
   page.service = svc_.id;
   for (;;) {
     src_.read_page(q, page);
+    const bool read_none = page.rows.empty();
+    keep_own_rows(page, cfg_.shard);  // --shard: the other shards' rows are not this ledger's
     page.force = true;  // every row rendered, so every row has its hash
     if (!page.rows.empty()) {
       std::vector<std::string_view> keys;
@@ -96,7 +98,7 @@ audit_report auditor::run(const audit_options& o) {
         }
       }
     }
-    if (page.last || page.rows.empty())
+    if (page.last || read_none)
       break;
     q.after = page.next;  // page.end stops before rows whose stamp is not a date-time
   }

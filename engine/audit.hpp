@@ -21,6 +21,8 @@
 //      delivered as alive (last operation create/update, Success or with a
 //      remote id) whose key has no row in the source any more is `deleted`
 //      (a hard delete: the source lost the row without a soft delete).
+//   With `--shard k/N` (config::shard) pass 1 keeps only shard k's rows
+//   (pipeline/shard.hpp): the other shards' rows are in their own ledgers.
 //   `repair_request` turns the missing and changed keys into one resend
 //   request (engine/requests.hpp, `create_missing`): the next cycle re-reads
 //   them by key and sends them (missing rows as creates, changed ones as

@@ -87,6 +87,11 @@ void write_status_json(json_writer& w, const config& cfg, const std::vector<serv
   w.begin_object();
   w.key("state_dir");
   w.string(cfg.state.dir);
+  w.key("shard");  // --shard k/N: {"index": k, "count": N}; {0, 1} when not sharded
+  w.begin_object();
+  w.key("index"); w.uinteger(cfg.shard.index);
+  w.key("count"); w.uinteger(cfg.shard.count);
+  w.end_object();
   w.key("services");
   w.begin_array();
   for (const auto& v : services) {

@@ -337,4 +337,11 @@ void build_info(metrics_registry& r, const std::string& version) {
     .Set(static_cast<double>(system_ms()) / 1000.0);
 }
 
+void shard_info(metrics_registry& r, std::uint32_t index, std::uint32_t count) {
+  gauge(r, "stampede_shard_info",
+        "Always 1; which shard this worker is (--shard k/N: k 0-based; 0 of 1 when not sharded)",
+        {{"shard", std::to_string(index)}, {"shards", std::to_string(count)}})
+    .Set(1);
+}
+
 } // namespace stampede

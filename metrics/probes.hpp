@@ -166,6 +166,9 @@ void preregister(metrics_registry& r, std::uint32_t service);
 
 /// stampede_build_info{version="..."} 1 and stampede_process_start_time_seconds (now).
 void build_info(metrics_registry& r, const std::string& version);
+/// stampede_shard_info{shard="k",shards="N"} 1: which shard of a service this
+/// worker is (--shard k/N; "0" and "1" when not sharded).
+void shard_info(metrics_registry& r, std::uint32_t index, std::uint32_t count);
 
 /// Every HTTP exchange of one target, by service: an exchange_observer to
 /// register with target_runtime::add_observer(). Feeds the sender_probe

@@ -14,6 +14,8 @@
 //   DST since 2019, so a fixed offset is exact for the municipal domain.
 #pragma once
 
+#include "pipeline/shard.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -307,6 +309,9 @@ struct config {
   web_config web;
   std::map<std::string, target_config> targets;
   std::vector<service_config> services;  // sorted by id
+  /// Not a TOML key: `--shard k/N` of the command line (pipeline/shard.hpp);
+  /// the extractor and the audit keep only this shard's rows.
+  shard_spec shard;
 
   const service_config* find_service(std::uint32_t id) const;
   const target_config& target_of(const service_config& s) const;

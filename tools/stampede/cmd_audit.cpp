@@ -22,7 +22,7 @@
 namespace stampede::cli {
 
 int cmd_audit(const common_options& o, const audit_cli_options& a) {
-  auto loaded = load_or_report(o.config_path);
+  auto loaded = load_or_report(o);
   if (!loaded)
     return bad_input;
   const config& cfg = *loaded;

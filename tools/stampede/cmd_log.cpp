@@ -144,7 +144,7 @@ int cmd_log(const common_options& o, const log_options& l) {
 }
 
 int cmd_log_show(const common_options& o, const log_options& l) {
-  auto cfg = load_or_report(o.config_path);
+  auto cfg = load_or_report(o);
   if (!cfg)
     return bad_input;
   const auto* svc = cfg->find_service(l.show_service);

@@ -40,7 +40,7 @@ std::string requester(const std::string& by) {
 }
 
 int submit_and_report(const common_options& o, const request& r, bool needs_state) {
-  auto loaded = load_or_report(o.config_path);
+  auto loaded = load_or_report(o);
   if (!loaded)
     return bad_input;
   const config& cfg = *loaded;

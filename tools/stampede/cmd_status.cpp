@@ -50,6 +50,10 @@ int cmd_status(const common_options& o, const status_options& so) {
     std::cout << out << "\n";
     return ok;
   }
+  if (cfg->shard.sharded())
+    std::cout << fmt::format("shard {} (rows whose key hashes to {} of {}), state in {}\n",
+                             to_string(cfg->shard), cfg->shard.index, cfg->shard.count,
+                             cfg->state.dir);
   if (!store)
     std::cout << fmt::format("no state yet in {}: run `stampede run -c {}` first\n", cfg->state.dir,
                              o.config_path);

@@ -29,6 +29,7 @@ enum exit_code : int {
 struct common_options {
   std::string config_path = "stampede.toml";
   std::vector<std::uint32_t> services;   // empty = all configured
+  std::string shard;                     // --shard k/N ("" = not sharded), pipeline/shard.hpp
 };
 
 struct run_options {
@@ -125,6 +126,13 @@ bool source_ok(const config& cfg, const std::vector<const service_config*>& svcs
 
 /// Loads the config, printing diagnostics on failure (returns nullopt).
 std::optional<config> load_or_report(const std::string& path);
+
+/// Loads the config of `o` and applies its --shard: config::shard, and
+/// state.dir becomes the shard's own directory (shard_dir). Refuses (prints
+/// why, returns nullopt = bad input) a bad --shard, a sharded run on a state
+/// dir that holds an unsharded store or the shards of another N, and an
+/// unsharded one on a dir that holds shards.
+std::optional<config> load_or_report(const common_options& o);
 
 /// Resolves --services against the config; prints an error and returns false
 /// on an unknown id.

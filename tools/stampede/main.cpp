@@ -27,7 +27,12 @@ Exit codes:
 // common_options, so the environment overwrote a -c given on the command line.
 std::vector<CLI::Option*> g_config_options;
 
-void add_common(CLI::App* sub, common_options& o, bool services) {
+void add_common(CLI::App* sub, common_options& o, bool services, bool shard = true) {
+  if (shard)
+    sub->add_option("--shard", o.shard,
+                    "Be shard k of N (k = 0..N-1): only rows whose key hashes to k, with the "
+                    "shard's own state in <state.dir>/shard-k-of-N; k may be a StatefulSet pod "
+                    "name ending in -k (run --help)");
   g_config_options.push_back(
       sub->add_option("-c,--config", o.config_path,
                       "Configuration file (TOML); without -c, $STAMPEDE_CONFIG when set")
@@ -61,7 +66,7 @@ int main(int argc, char** argv) {
   checkpoint_options cpo;
 
   auto* check = app.add_subcommand("check", "Validate the configuration and the source database");
-  add_common(check, common, false);
+  add_common(check, common, false, false);
   check->footer(R"(
 Checks every key of the config (unknown keys, types, ${ENV} variables), then
 opens the source: every service's table and mapped columns must exist; warns
@@ -86,9 +91,20 @@ lookback window (late commits) and skipping rows whose content did not change.
 Without --once, each service then runs on its schedule until SIGTERM/SIGINT,
 which stops reading, drains what is in flight, persists it and exits 0.
 
+--shard k/N splits one huge service across N workers (processes, machines or
+pods): worker k exports only the rows whose record key hashes to k (64-bit
+FNV-1a of the key as exported, mod N; k is 0-based, 0..N-1) and keeps its own
+ledger and checkpoint in <state.dir>/shard-k-of-N. It still reads every row
+(the checkpoint moves past the other shards' rows). Two workers on the same
+shard cannot run at once (the state lock: exit 1). status, log, resend,
+checkpoint, replay and audit take the same --shard to open that shard's state.
+N cannot change once shards hold state. On Kubernetes, k can be the pod name
+of a StatefulSet: --shard $(POD_NAME)/4 takes the ordinal after the last '-'.
+
 Examples:
   stampede run --once -c stampede.toml
   stampede run --once --services 19,20 -c stampede.toml
+  stampede run --once --services 19 --shard 0/4 -c stampede.toml   # ... up to 3/4
   stampede run --initial-load -c stampede.toml
   stampede run -c stampede.toml              # continuous, on the schedules)");
 

@@ -203,8 +203,14 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
   worker w;
   w.eng = std::make_unique<engine>(cfg, std::move(eo));
   auto& e = w.eng;
-  if (auto* m = e->metrics())
+  if (auto* m = e->metrics()) {
     build_info(*m, version_number());
+    shard_info(*m, cfg.shard.index, cfg.shard.count);
+  }
+  if (cfg.shard.sharded())
+    std::cerr << fmt::format("stampede: shard {}: only rows whose key hashes to {} of {}; state "
+                             "in {}\n",
+                             to_string(cfg.shard), cfg.shard.index, cfg.shard.count, cfg.state.dir);
   if (!cfg.metrics.listen.empty()) {
     web_site site;
     site.eng = e.get();
@@ -218,6 +224,8 @@ worker make_engine(const config& cfg, const std::vector<const service_config*>& 
     if (!site.admin_token.empty())
       redactor::global().add_token(site.admin_token);  // never printed, logged or served
     site.version = version_text().substr(0, version_text().find('\n'));
+    if (cfg.shard.sharded())
+      site.version += ", shard " + to_string(cfg.shard);
     try {
       w.web = std::make_unique<web_server>(std::move(site), cfg.metrics.listen);
     } catch (const web_error& x) {
