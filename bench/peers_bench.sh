@@ -59,13 +59,7 @@ for b in "${BUILDS[@]}"; do
   tree=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$b/CMakeCache.txt")
   [[ -f $tree/examples/demo.toml ]] || die "no examples/demo.toml in $tree (source of $b)"
   cfg=$WORKDIR/sink-$i.toml
-  sed -e 's/^protocol = "async_batch"/protocol = "sync_batch"/' \
-      -e 's/^batch_records = [0-9]*/batch_records = 1000/' \
-      -e 's/^key_field = .*/key_field = ""/' \
-      -e 's/^log_level = .*/log_level = "warn"/' \
-      -e 's/^listen = "127.0.0.1:9464"/listen = ""/' \
-      "$tree/examples/demo.toml" > "$cfg"
-  grep -q '^key_field = ""' "$cfg" || die "$tree/examples/demo.toml: no key_field line to make results positional"
+  sink_config "$tree/examples/demo.toml" "$cfg" || exit 2
   NAMES[i]="$(basename "$(dirname "$b")")/$(basename "$b")"
   CMDS[i]="rm -rf '$WORKDIR/state-$i' && STAMPEDE_DEMO_DB='$DB' STAMPEDE_STATE_DIR='$WORKDIR/state-$i' \
 STAMPEDE_TARGET_URL=http://127.0.0.1:18082 '$exe' run --once --services 19 -c '$cfg' --progress never"
