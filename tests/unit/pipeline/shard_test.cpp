@@ -78,15 +78,18 @@ TEST_CASE("keep_own_rows keeps this shard's rows with their cells and the page's
   auto q = p;
   CHECK(keep_own_rows(q, shard_spec{}) == 0);  // not sharded: untouched
   CHECK(q.size() == 12);
-  CHECK(keep_own_rows(q, shard_spec{3, 4}) == 10);  // keys 4 and 11 (see the table above)
-  REQUIRE(q.size() == 2);
-  CHECK(q.cells.size() == 4);
+  CHECK(keep_own_rows(q, shard_spec{3, 4}) == 9);  // keys 4, 8 and 11 (see the table above)
+  REQUIRE(q.size() == 3);
+  CHECK(q.cells.size() == 6);
   bool null = true;
   CHECK(q.rows[0].key == "4");
   CHECK(q.at(0, 1, null) == "v4");
-  CHECK(q.rows[1].key == "11");
-  CHECK(q.at(1, 0, null) == "11");
-  CHECK(q.at(1, 1, null) == "v11");
+  CHECK(q.rows[1].key == "8");
+  CHECK(q.rows[1].recno == 8);
+  CHECK(q.rows[2].key == "11");
+  CHECK(q.at(2, 0, null) == "11");
+  CHECK(q.at(2, 1, null) == "v11");
+  CHECK_FALSE(null);
   CHECK(q.end == p.end);  // the checkpoint still moves past the other shards' rows
   CHECK(q.next == p.next);
   std::size_t total = 0;
