@@ -14,6 +14,9 @@
 #   --rounds   rounds; each runs every N once, in order (default 1)
 #   --workdir  keep the database here (default /tmp/shard-bench; erp-ROWS.db is reused)
 #   --peers    the peers folder (default ../shared/peers beside the project root)
+#   --target URL  another sink instead of the peers' nginx (e.g. a stampede-target
+#              started by hand; it must answer batches with results in order);
+#              nginx and the peers' packages are then not needed
 #
 # Prints one line per round and N: wall s (first start to last exit), CPU s
 # (user + sys of all N processes), CPU s per shard, rows/s (ROWS / wall),
@@ -27,6 +30,7 @@ WORKDIR=/tmp/shard-bench
 PEERS=$SRC/../shared/peers
 SHARDS="1 2 4"
 ROUNDS=1
+TARGET=""
 ARGS=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -34,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --peers) PEERS=$2; shift 2;;
     --shards) SHARDS=$2; shift 2;;
     --rounds) ROUNDS=$2; shift 2;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0;;
+    --target) TARGET=$2; shift 2;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0;;
     --*) die "unknown option $1 (see --help)";;
     *) ARGS+=("$1"); shift;;
   esac
@@ -44,10 +49,11 @@ ROWS=${ARGS[0]}
 BUILD=$(cd "${ARGS[1]}" && pwd)
 EXE=$BUILD/tools/stampede/stampede
 [[ -x $EXE ]] || die "missing $EXE: cmake --build $BUILD --target stampede stampede-demo-db"
-[[ -x $PEERS/sink.sh ]] || die "no sink.sh in $PEERS (pass --peers DIR)"
-
 source "$SRC/bench/peers_lib.sh"
-ensure_peer_packages shard_bench
+if [[ -z $TARGET ]]; then
+  [[ -x $PEERS/sink.sh ]] || die "no sink.sh in $PEERS (pass --peers DIR)"
+  ensure_peer_packages shard_bench
+fi
 
 mkdir -p "$WORKDIR"; WORKDIR=$(cd "$WORKDIR" && pwd)
 DB=$WORKDIR/erp-$ROWS.db
@@ -60,8 +66,11 @@ CFG=$WORKDIR/sink.toml
 sink_config "$tree/examples/demo.toml" "$CFG" || exit 2
 
 SINK_STARTED=0
-if ! curl -s -o /dev/null -X POST http://127.0.0.1:18082/; then
-  "$PEERS/sink.sh" start; SINK_STARTED=1
+if [[ -z $TARGET ]]; then
+  TARGET=http://127.0.0.1:18082
+  if ! curl -s -o /dev/null -X POST "$TARGET/"; then
+    "$PEERS/sink.sh" start; SINK_STARTED=1
+  fi
 fi
 trap '[[ $SINK_STARTED == 1 ]] && "$PEERS/sink.sh" stop' EXIT
 
@@ -74,7 +83,7 @@ for r in $(seq 1 "$ROUNDS"); do
     pids=()
     for ((k = 0; k < n; k++)); do
       flag=(); [[ $n -gt 1 ]] && flag=(--shard "$k/$n")
-      STAMPEDE_DEMO_DB=$DB STAMPEDE_STATE_DIR=$state STAMPEDE_TARGET_URL=http://127.0.0.1:18082 \
+      STAMPEDE_DEMO_DB=$DB STAMPEDE_STATE_DIR=$state STAMPEDE_TARGET_URL=$TARGET \
         /usr/bin/time -f "%e %U %S %M" -o "$WORKDIR/time-$k.txt" \
         "$EXE" run --once --services 19 "${flag[@]}" -c "$CFG" --progress never \
         > "$WORKDIR/run-$k.log" 2>&1 &
@@ -87,7 +96,7 @@ for r in $(seq 1 "$ROUNDS"); do
     delivered=0
     for ((k = 0; k < n; k++)); do
       flag=(); [[ $n -gt 1 ]] && flag=(--shard "$k/$n")
-      c=$(STAMPEDE_DEMO_DB=$DB STAMPEDE_STATE_DIR=$state STAMPEDE_TARGET_URL=http://127.0.0.1:18082 \
+      c=$(STAMPEDE_DEMO_DB=$DB STAMPEDE_STATE_DIR=$state STAMPEDE_TARGET_URL=$TARGET \
           "$EXE" status --json --services 19 "${flag[@]}" -c "$CFG" |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["services"][0]["counts"]["success"])')
       delivered=$((delivered + c))
