@@ -235,6 +235,11 @@ engine::engine(const config& cfg, engine_options opts) : p_(std::make_unique<imp
       throw engine_error(errc::store_failed, fmt::format("state store {}: {}", cfg.state.dir, e.what()));
     }
     rt->add_observer(std::make_shared<target_health_recorder>(*p_->store, *rt));
+    // An unchanged setup that succeeded before is not sent again.
+    rt->setup().load = [store = p_->store.get(), name] { return store->setup_hash(name); };
+    rt->setup().save = [store = p_->store.get(), name](const std::string& h) {
+      store->put_setup_hash(name, h);
+    };
     p_->runtimes.emplace(name, std::move(rt));
   }
   register_errors(p_->sys_cfg);
@@ -311,7 +316,7 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
     p_->notify_done(r);
     return r;
   }
-  auto driver = std::make_shared<send_driver>(*rt, svc.id, svc.name);
+  auto driver = std::make_shared<send_driver>(*rt, svc.id, svc.name, svc.envelope);
   batch_starter start = [driver](batch_ptr b, std::function<void(batch_result)> done,
                                  submitted_fn on_submitted) {
     driver->send(std::move(b), std::move(done), std::move(on_submitted));

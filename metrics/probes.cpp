@@ -198,7 +198,8 @@ void reconcile_probe::commit_seconds(double s) { commit_seconds_->Observe(s); }
 
 namespace {
 
-constexpr std::array<std::string_view, 5> k_kinds{"submit", "poll", "sync", "record", "token"};
+constexpr std::array<std::string_view, 6> k_kinds{"submit", "poll", "sync", "record", "token",
+                                                  "setup"};
 constexpr std::array<std::string_view, 7> k_classes{"1xx", "2xx", "3xx", "4xx", "5xx", "transport", "other"};
 
 std::size_t class_index(std::string_view c) {

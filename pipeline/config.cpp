@@ -10,6 +10,7 @@
 #include "pipeline/service_graph.hpp"
 #include "pipeline/writeback.hpp"
 
+#include <simdjson.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -490,7 +491,8 @@ struct reader {
 
   void read_auth(const toml::table& t, const std::string& p, auth_config& a) {
     check_keys(t, p,
-               {"kind", "header", "value", "token_url", "client_id", "client_secret", "scope"});
+               {"kind", "header", "value", "token_url", "client_id", "client_secret", "scope",
+                "audience", "form", "client_auth"});
     enumeration<auth_kind>(t, "kind", p, a.kind,
                            {{"none", auth_kind::none},
                             {"static", auth_kind::static_key},
@@ -501,6 +503,25 @@ struct reader {
     secret(t, "client_id", p, a.client_id);
     bool has_secret = secret(t, "client_secret", p, a.client_secret, redactor::min_length);
     str(t, "scope", p, a.scope);
+    str(t, "audience", p, a.audience);
+    if (const toml::table* ft = sub_table(t, "form", p)) {
+      static const std::vector<std::string> reserved{"grant_type", "client_id", "client_secret",
+                                                     "scope", "audience"};
+      for (auto&& [k, v] : *ft) {
+        const std::string name(k.str());
+        if (std::find(reserved.begin(), reserved.end(), name) != reserved.end()) {
+          error(k.source(), p + ".form." + name, "`" + name + "` is set by stampede",
+                name == "scope" || name == "audience" ? "use auth." + name + " instead"
+                                                      : "remove it from auth.form");
+          continue;
+        }
+        if (auto val = text(v, p + ".form." + name)) a.form.emplace_back(name, std::move(*val));
+      }
+    }
+    int client_auth = 0;
+    if (enumeration<int>(t, "client_auth", p, client_auth,
+                         {{"client_secret_post", 0}, {"client_secret_basic", 1}}))
+      a.client_secret_basic = client_auth == 1;
     // A failed interpolation was reported already: do not also say "missing".
     auto given = [&](std::string_view k) { return t.get(k) != nullptr; };
     switch (a.kind) {
@@ -686,6 +707,43 @@ struct reader {
               "a status value means one thing: remove it from one list");
   }
 
+  // [[targets.NAME.setup]]: method, path, body (JSON text, checked here).
+  void read_setup(const toml::node& n, const std::string& p, std::vector<setup_request>& out) {
+    const toml::array* arr = n.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      wrong_type(n, p, "an array of tables ([[" + p + "]])");
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto& t = *arr->get(i)->as_table();
+      const std::string sp = p + "[" + std::to_string(i) + "]";
+      setup_request r;
+      r.line = static_cast<int>(t.source().begin.line);
+      r.col = static_cast<int>(t.source().begin.column);
+      check_keys(t, sp, {"method", "path", "body"});
+      method(t, "method", sp, r.method);
+      if (!t.get("path"))
+        missing(&t, sp + ".path", "the setup request's path", "add `path = \"/link/setup\"`");
+      else if (str(t, "path", sp, r.path)) {
+        std::string why = check_template(r.path, template_context::setup_path, {});
+        if (!why.empty())
+          error(*t.get("path"), sp + ".path", why,
+                "a setup request is per target: write the path without placeholders");
+      }
+      if (str(t, "body", sp, r.body) && !r.body.empty()) {
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc;
+        auto ec = parser.parse(r.body).get(doc);
+        if (ec != simdjson::SUCCESS)
+          error(*t.get("body"), sp + ".body",
+                std::string("is not valid JSON: ") + simdjson::error_message(ec),
+                "write the body as one JSON value; a TOML multi-line literal string keeps "
+                "its quotes as they are");
+      }
+      out.push_back(std::move(r));
+    }
+  }
+
   void read_request(const toml::table& t, const std::string& p, request_template& q) {
     check_keys(t, p, {"wrap", "body_fields", "record", "key_field", "fields", "delete",
                       "delete_field", "delete_value", "methods", "batch_idempotency_header"});
@@ -747,7 +805,7 @@ struct reader {
                 "max_attempts", "request_attempts", "resend_backoff", "resend_backoff_max",
                 "retry_backoff_base", "retry_backoff_max", "idempotency_header",
                 "idempotency_field", "max_record_bytes", "max_response_bytes", "auth", "tls",
-                "response", "request", "async", "envelope"});
+                "response", "request", "async", "envelope", "setup"});
     if (!t.get("base_url")) {
       missing(&t, p + ".base_url", "the target's base URL",
               "add `base_url = \"http://127.0.0.1:8787\"` under [" + p + "]");
@@ -812,9 +870,14 @@ struct reader {
     if (const toml::table* qt = sub_table(t, "request", p))
       read_request(*qt, p + ".request", tc.request);
     if (const toml::table* at = sub_table(t, "async", p)) read_async(*at, p + ".async", tc.async);
+    if (const toml::node* sn = t.get("setup")) read_setup(*sn, p + ".setup", tc.setup);
     if (const toml::table* et = sub_table(t, "envelope", p)) {
       const std::string ep = p + ".envelope";
-      check_keys(*et, ep, {"tenant_id", "type_create", "type_update", "type_delete"});
+      check_keys(*et, ep, {"tenant_id", "type_create", "type_update", "type_delete", "header"});
+      if (const toml::table* ht = sub_table(*et, "header", ep))
+        for (auto&& [k, v] : *ht)
+          if (auto tpl = text(v, ep + ".header." + std::string(k.str())))
+            tc.envelope.header.emplace_back(std::string(k.str()), std::move(*tpl));
       str(*et, "tenant_id", ep, tc.envelope.tenant_id);
       str(*et, "type_create", ep, tc.envelope.type_create);
       str(*et, "type_update", ep, tc.envelope.type_update);
@@ -853,6 +916,10 @@ struct reader {
     check(et, ep, "type_create", tc.envelope.type_create, template_context::envelope_type);
     check(et, ep, "type_update", tc.envelope.type_update, template_context::envelope_type);
     check(et, ep, "type_delete", tc.envelope.type_delete, template_context::envelope_type);
+    if (et && et->get("header") && et->get("header")->as_table())
+      for (const auto& [name, tpl] : tc.envelope.header)
+        check(et->get("header")->as_table(), ep + ".header", name, tpl,
+              template_context::envelope_header);
     if (const toml::table* qt = table("request")) {
       const toml::node* fn = qt->get("fields");
       if (const toml::table* ft = fn ? fn->as_table() : nullptr)
@@ -1113,7 +1180,7 @@ struct reader {
     check_keys(t, p, {"id", "name", "table", "query", "target", "key_column", "key_columns",
                       "trim_key", "stamp_column", "recno_column", "deleted_column",
                       "deleted_value", "where", "params", "schedule", "resend_schedule", "after",
-                      "writeback", "fields"});
+                      "writeback", "envelope", "fields"});
     if (!t.get("id"))
       missing(&t, p + ".id", "the service id (1..65535)", "add `id = 1`, unique per service");
     else
@@ -1153,6 +1220,22 @@ struct reader {
     }
     read_after(t, p, s);
     if (const toml::table* wt = sub_table(t, "writeback", p)) read_writeback(*wt, p + ".writeback", s);
+    if (const toml::table* et = sub_table(t, "envelope", p)) {
+      const std::string ep = p + ".envelope";
+      check_keys(*et, ep, {"type_create", "type_update", "type_delete"});
+      auto type = [&](std::string_view key, std::optional<std::string>& out) {
+        std::string v;
+        if (!str(*et, key, ep, v)) return;
+        std::string why = check_template(v, template_context::envelope_type, {});
+        if (!why.empty())
+          error(*et->get(key), join_path(ep, key), why,
+                "placeholders are listed in docs/targets.md (\"Placeholders\")");
+        out = std::move(v);
+      };
+      type("type_create", s.envelope.type_create);
+      type("type_update", s.envelope.type_update);
+      type("type_delete", s.envelope.type_delete);
+    }
     const toml::node* fn = t.get("fields");
     if (!fn) {
       missing(&t, p + ".fields", "at least one field",

@@ -108,7 +108,14 @@ struct auth_config {
   std::string client_id;
   std::string client_secret;        // secret: never logged
   std::string scope;
+  std::string audience;             // oauth2: `audience` form field ("" = none)
+  std::vector<std::pair<std::string, std::string>> form;  // oauth2: other form fields
+  bool client_secret_basic = false; // oauth2: credentials in HTTP Basic, not the form
 };
+
+/// HTTP Basic credentials of an OAuth2 client (RFC 6749 2.3.1): base64 of
+/// form-encoded id ":" form-encoded secret. A secret: the redactor knows it.
+std::string basic_credentials(const auth_config& a);
 
 /// Which error field decides that a record failed (response.error_rule).
 enum class error_rule {
@@ -182,6 +189,26 @@ struct envelope_config {
   std::string type_create = "{service}.IncDataCommand";  // templates: {service} {key} {op}
   std::string type_update = "{service}.AltDataCommand";
   std::string type_delete = "{service}.ExcDataCommand";
+  /// The members of `header`, exactly (name -> template; {type} is the
+  /// message type); empty = type, tenantId and key.
+  std::vector<std::pair<std::string, std::string>> header;
+};
+
+/// `[services.envelope]`: a service's own message types (Smartlink's
+/// FinLanIncDataCommand); unset ones are the target's.
+struct service_envelope {
+  std::optional<std::string> type_create, type_update, type_delete;
+};
+
+/// `[[targets.NAME.setup]]`: a request sent before the target's first batch
+/// of a worker's life, and again only when it changed since the last one that
+/// succeeded (its hash is kept in the state store): Smartlink's POST
+/// /link/setup with the subscriptions. A failure is target-level.
+struct setup_request {
+  std::string method = "POST";
+  std::string path;                  // relative to base_url; no placeholders
+  std::string body;                  // JSON text (validated at load); "" = no body
+  int line = 0, col = 0;             // position of this table in the file
 };
 
 /// `[targets.NAME.async]`: where an async API puts the batch id and status.
@@ -240,6 +267,7 @@ struct target_config {
   request_template request;
   async_config async;
   envelope_config envelope;
+  std::vector<setup_request> setup;
 };
 
 enum class field_type { string, integer, decimal, date, datetime, boolean };
@@ -295,6 +323,7 @@ struct service_config {
                                      // (DEPENDE_DE); see pipeline/service_graph.hpp
   std::vector<std::pair<int, int>> after_at;  // (line, column) of each `after` element
   std::optional<writeback_config> writeback;  // [services.writeback]; source opened read-write
+  service_envelope envelope;         // [services.envelope]: message types of this service
   int line = 0, col = 0;             // position of this [[services]] table in the file; 0 = none
   std::uint32_t file_index = 0;      // 0-based order among [[services]] in the file (key paths)
 };

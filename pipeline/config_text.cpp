@@ -283,4 +283,39 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
   return best;
 }
 
+std::string basic_credentials(const auth_config& a) {
+  // RFC 6749 2.3.1: id and secret form-encoded first, then RFC 7617 base64.
+  auto form = [](std::string_view v) {
+    std::string out;
+    for (unsigned char c : v) {
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+          c == '-' || c == '.' || c == '_' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else if (c == ' ') {
+        out.push_back('+');
+      } else {
+        static constexpr char hex[] = "0123456789ABCDEF";
+        out.push_back('%');
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+      }
+    }
+    return out;
+  };
+  const std::string raw = form(a.client_id) + ":" + form(a.client_secret);
+  static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((raw.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < raw.size(); i += 3) {
+    const std::uint32_t n = (static_cast<unsigned char>(raw[i]) << 16) |
+                            (i + 1 < raw.size() ? static_cast<unsigned char>(raw[i + 1]) << 8 : 0) |
+                            (i + 2 < raw.size() ? static_cast<unsigned char>(raw[i + 2]) : 0);
+    out.push_back(b64[(n >> 18) & 63]);
+    out.push_back(b64[(n >> 12) & 63]);
+    out.push_back(i + 1 < raw.size() ? b64[(n >> 6) & 63] : '=');
+    out.push_back(i + 2 < raw.size() ? b64[n & 63] : '=');
+  }
+  return out;
+}
+
 } // namespace stampede

@@ -20,7 +20,8 @@ std::size_t placeholder_at(std::string_view tpl, std::size_t i) {
 }
 
 bool record_context(template_context c) {
-  return c == template_context::record_path || c == template_context::record_field;
+  return c == template_context::record_path || c == template_context::record_field ||
+         c == template_context::envelope_header;
 }
 
 std::string_view context_name(template_context c) {
@@ -30,6 +31,8 @@ std::string_view context_name(template_context c) {
     case template_context::record_path: return "a per-record path";
     case template_context::envelope_type: return "an envelope type";
     case template_context::record_field: return "request.fields";
+    case template_context::envelope_header: return "envelope.header";
+    case template_context::setup_path: return "a setup path";
   }
   return "a template";
 }
@@ -41,8 +44,13 @@ bool placeholder_name_ok(std::string_view name) {
 }
 
 std::vector<std::string> builtin_placeholders(template_context ctx) {
+  if (ctx == template_context::setup_path) return {};
   std::vector<std::string> n{"service", "service_id", "service_name"};
   switch (ctx) {
+    case template_context::setup_path: break;
+    case template_context::envelope_header:
+      n.insert(n.end(), {"op", "key", "id", "idempotency_key", "type"});
+      break;
     case template_context::batch_path: break;
     case template_context::status_path: n.push_back("batch"); break;
     case template_context::record_path:

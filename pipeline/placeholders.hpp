@@ -34,6 +34,8 @@ enum class template_context {
   envelope_type, // envelope.type_*: {service} {service_id} {service_name} {key} {op}
   record_field,  // request.fields: {service} {service_id} {service_name} {op} {key} {id}
                  // {idempotency_key} and returned values
+  envelope_header, // envelope.header: request.fields' and {type}
+  setup_path,    // [[targets.X.setup]] path: none
 };
 
 struct placeholder {

@@ -80,6 +80,7 @@ void redactor::add(const auth_config& a) {
   add(after_scheme(a.value));
   add(a.client_id);
   add(a.client_secret);
+  if (a.kind == auth_kind::oauth2 && a.client_secret_basic) add(basic_credentials(a));
 }
 
 void redactor::add_token(std::string_view token) {

@@ -38,6 +38,7 @@ using namespace storage_detail;
 
 constexpr std::string_view schema_key = "schema";
 constexpr std::string_view target_prefix = "target/";  // meta: + name -> target_health
+constexpr std::string_view setup_prefix = "setup/";    // meta: + name -> setup requests' hash
 
 store_error status_error(const rocksdb::Status& s, const std::string& dir, const std::string& doing) {
   const std::string said = s.ToString();
@@ -371,6 +372,23 @@ public:
     check_writable();
     const auto s = db_->Put(rocksdb::WriteOptions(), meta_, std::string(target_prefix) + t.target, value);
     if (!s.ok()) throw write_failed(status_error(s, dir_, "writing the health of target " + t.target));
+  }
+
+  std::optional<std::string> setup_hash(const std::string& target) override {
+    std::string v;
+    const auto s = db_->Get(rocksdb::ReadOptions(), meta_, std::string(setup_prefix) + target, &v);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) throw status_error(s, dir_, "reading the setup hash of target " + target);
+    return v;
+  }
+
+  void put_setup_hash(const std::string& target, const std::string& hash) override {
+    if (read_only_) throw store_error(store_errc::io_error, "state dir '" + dir_ + "' is open read-only");
+    check_writable();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const auto s = db_->Put(wo, meta_, std::string(setup_prefix) + target, hash);
+    if (!s.ok()) throw write_failed(status_error(s, dir_, "writing the setup hash of target " + target));
   }
 
   std::vector<target_health> targets() override {

@@ -5,6 +5,8 @@
 //     - "ledger":      key_codec(service u16, record key string) -> ledger_entry
 //     - "checkpoints": key_codec(service u16) -> service_state
 //     - "meta":        "schema" -> format version;
+//                      "setup/" + name -> hash of the target's setup requests
+//                      last sent with success;
 //                      "target/" + name -> target_health (circuit breaker as
 //                      the worker last saw it, for `stampede status`)
 //     - "log_items":   key_codec(service, record key, u32 item no) -> log_item
@@ -233,6 +235,19 @@ public:
 
   /// Every stored target health, by name.
   virtual std::vector<target_health> targets() = 0;
+
+  /// The hash of the setup requests last sent to `target` with success
+  /// ([[targets.NAME.setup]]), nullopt when none were. A store that does not
+  /// keep it (a test fake) says none: every worker sends its setup.
+  virtual std::optional<std::string> setup_hash(const std::string& target) {
+    (void)target;
+    return std::nullopt;
+  }
+  /// Stores it (synced: a lost write only means one more setup request).
+  virtual void put_setup_hash(const std::string& target, const std::string& hash) {
+    (void)target;
+    (void)hash;
+  }
 };
 
 } // namespace stampede

@@ -105,9 +105,16 @@ void authenticator::fetch() {
   rq.ca_dir = tls_.ca_dir;
   rq.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   rq.headers.emplace_back("Accept", "application/json");
-  rq.body = "grant_type=client_credentials&client_id=" + url_encode(cfg_.client_id) +
-            "&client_secret=" + url_encode(cfg_.client_secret);
+  rq.body = "grant_type=client_credentials";
+  if (cfg_.client_secret_basic) {
+    rq.headers.emplace_back("Authorization", "Basic " + basic_credentials(cfg_));
+  } else {
+    rq.body += "&client_id=" + url_encode(cfg_.client_id) +
+               "&client_secret=" + url_encode(cfg_.client_secret);
+  }
   if (!cfg_.scope.empty()) rq.body += "&scope=" + url_encode(cfg_.scope);
+  if (!cfg_.audience.empty()) rq.body += "&audience=" + url_encode(cfg_.audience);
+  for (const auto& [name, value] : cfg_.form) rq.body += "&" + url_encode(name) + "=" + url_encode(value);
   auto self = shared_from_this();
   const auto started = clock::now();  // expiry counts from the request, not the answer
   const std::size_t request_bytes = rq.body.size();

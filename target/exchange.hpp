@@ -26,7 +26,7 @@
 
 namespace stampede {
 
-enum class exchange_kind : std::uint8_t { submit, poll, sync, record, token };
+enum class exchange_kind : std::uint8_t { submit, poll, sync, record, token, setup };
 
 inline std::string_view to_string(exchange_kind k) {
   switch (k) {
@@ -35,6 +35,7 @@ inline std::string_view to_string(exchange_kind k) {
     case exchange_kind::sync: return "sync";
     case exchange_kind::record: return "record";
     case exchange_kind::token: return "token";
+    case exchange_kind::setup: return "setup";
   }
   return "unknown";
 }

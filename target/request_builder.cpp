@@ -149,7 +149,7 @@ std::optional<std::string_view> record_placeholder(const target_config& tgt, con
   if (n == "key") return std::string_view(r.key);
   if (n == "idempotency_key") return std::string_view(r.idempotency_key);
   if (n == "op") return op_name(wire_op(tgt, r));
-  if (n == "type") return scratch = envelope_type(tgt.envelope, r.op, service, r.key);
+  if (n == "type") return scratch = envelope_type(tgt.envelope, wire_op(tgt, r), service, r.key);
   if (n == "id") {
     if (r.remote_id.empty()) return std::nullopt;
     return std::string_view(r.remote_id);
@@ -233,13 +233,28 @@ std::string envelope_body(const target_config& tgt, const send_batch& b, const o
                           service_ref service) {
   std::string out;
   out.reserve(r.data_len + r.key.size() + 128);
-  out += "{\"header\":{\"type\":";
-  append_json_string(out, envelope_type(tgt.envelope, wire_op(tgt, r), service, r.key));
-  out += ",\"tenantId\":";
-  append_json_string(out, tgt.envelope.tenant_id);
-  out += ",\"key\":";
-  append_json_string(out, r.key);
-  out += "},\"data\":";
+  if (tgt.envelope.header.empty()) {
+    out += "{\"header\":{\"type\":";
+    append_json_string(out, envelope_type(tgt.envelope, wire_op(tgt, r), service, r.key));
+    out += ",\"tenantId\":";
+    append_json_string(out, tgt.envelope.tenant_id);
+    out += ",\"key\":";
+    append_json_string(out, r.key);
+    out += "},\"data\":";
+  } else {
+    // Exactly the members the user configured (a member without a value for
+    // this record is left out).
+    std::string members, scratch;
+    for (const auto& [name, tpl] : tgt.envelope.header) {
+      auto v = expand(
+          tpl, [&](std::string_view n) { return record_placeholder(tgt, r, service, n, scratch); },
+          false);
+      if (v) append_member(members, name, *v);
+    }
+    out += "{\"header\":{";
+    if (!members.empty()) out.append(members, 1, std::string::npos);
+    out += "},\"data\":";
+  }
   if (r.op == record_op::del && tgt.request.on_delete == delete_mode::mark)
     append_marked(out, data_members(b, r), tgt.request);
   else

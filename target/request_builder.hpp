@@ -98,7 +98,8 @@ std::string batch_body(const target_config& tgt, const send_batch& b, service_re
 std::string envelope_type(const envelope_config& env, record_op op, service_ref service,
                           std::string_view key);
 
-/// `{"header":{"type":..,"tenantId":..,"key":..},"data":{..}}`
+/// `{"header":{"type":..,"tenantId":..,"key":..},"data":{..}}`; with
+/// envelope.header set, the header has exactly those members.
 std::string envelope_body(const target_config& tgt, const send_batch& b, const out_record& r,
                           service_ref service);
 

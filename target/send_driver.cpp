@@ -86,7 +86,7 @@ bool counts_against_breaker(failure_class c) {
 struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   std::unique_ptr<target_runtime> owned;  // deprecated constructor only
   target_runtime& rt;
-  const target_config& tgt;
+  const target_config tgt;  // the runtime's, with the service's envelope types
   http_client& client;
   std::uint32_t service;
   std::string service_name;
@@ -98,9 +98,19 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
       in_flight{0}, max_in_flight{0}, slots_busy{0}, max_slots_busy{0}, queued{0},
       batches_active{0}, batches_done{0};
 
-  impl(std::unique_ptr<target_runtime> own, target_runtime& r, std::uint32_t s, std::string name)
-      : owned(std::move(own)), rt(r), tgt(r.config()), client(r.client()), service(s),
-        service_name(std::move(name)), slots(std::max<std::uint32_t>(1, r.config().in_flight)) {}
+  impl(std::unique_ptr<target_runtime> own, target_runtime& r, std::uint32_t s, std::string name,
+       const service_envelope& env = {})
+      : owned(std::move(own)), rt(r), tgt(with_envelope(r.config(), env)), client(r.client()),
+        service(s), service_name(std::move(name)),
+        slots(std::max<std::uint32_t>(1, r.config().in_flight)) {}
+
+  static target_config with_envelope(const target_config& t, const service_envelope& env) {
+    target_config out = t;
+    if (env.type_create) out.envelope.type_create = *env.type_create;
+    if (env.type_update) out.envelope.type_update = *env.type_update;
+    if (env.type_delete) out.envelope.type_delete = *env.type_delete;
+    return out;
+  }
 
   /// {service} and {service_name} for the request builder.
   service_ref ref() const { return service_ref(service, service_name); }
@@ -392,6 +402,91 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
       return fail_target(j, std::move(tf));
     }
     j->admitted = true;
+    if (!tgt.setup.empty() && rt.setup().st != target_runtime::setup_gate::state::done) {
+      auto self = shared_from_this();
+      return await_setup(j, [self, j](const target_failure* f) {
+        if (f) return self->fail_target(j, *f);
+        self->proceed(j);
+      });
+    }
+    proceed(j);
+  }
+
+  // ---- setup requests ([[targets.NAME.setup]]) ------------------------------
+
+  /// Runs `cont` once the target's setup is done (nullptr) or failed.
+  void await_setup(const std::shared_ptr<job>& j, std::function<void(const target_failure*)> cont) {
+    auto& g = rt.setup();
+    if (g.st == target_runtime::setup_gate::state::done) return cont(nullptr);
+    g.waiters.push_back(std::move(cont));
+    if (g.st == target_runtime::setup_gate::state::running) return;
+    g.st = target_runtime::setup_gate::state::running;
+    const std::string hash = rt.setup_hash();
+    std::optional<std::string> last;
+    if (g.load) {
+      try {
+        last = g.load();
+      } catch (const std::exception& e) {
+        spdlog::warn("target {}: reading the last setup from the state store: {}; sending it",
+                     tgt.name, e.what());
+      }
+    }
+    if (last && *last == hash) {
+      spdlog::info("target {}: setup unchanged since it last succeeded; not sent again", tgt.name);
+      return setup_finished(nullptr);
+    }
+    send_setup(j, 0, hash);
+  }
+
+  void setup_finished(const target_failure* f) {
+    auto& g = rt.setup();
+    g.st = f ? target_runtime::setup_gate::state::pending : target_runtime::setup_gate::state::done;
+    auto waiters = std::move(g.waiters);
+    g.waiters.clear();
+    for (auto& w : waiters) w(f);
+  }
+
+  void send_setup(const std::shared_ptr<job>& j, std::size_t i, const std::string& hash) {
+    const setup_request& s = tgt.setup[i];
+    auto rq = base_request(tgt, s.method, target_url(tgt, s.path, ref()));
+    if (!s.body.empty()) {
+      rq.headers.emplace_back("Content-Type", "application/json");
+      rq.body = s.body;
+    }
+    auto c = make_call(endpoint_kind::sync, exchange_kind::setup,
+                       std::make_shared<const http_request>(std::move(rq)));
+    auto self = shared_from_this();
+    run(j, c,
+        [self, j, i, hash](const http_response&) -> std::optional<std::string> {
+          if (i + 1 < self->tgt.setup.size()) {
+            self->send_setup(j, i + 1, hash);
+            return std::nullopt;
+          }
+          spdlog::info("target {}: setup sent ({} request{})", self->tgt.name,
+                       self->tgt.setup.size(), self->tgt.setup.size() == 1 ? "" : "s");
+          if (self->rt.setup().save) {
+            try {
+              self->rt.setup().save(hash);
+            } catch (const std::exception& e) {
+              spdlog::warn("target {}: keeping the setup's hash in the state store: {}; the next "
+                           "worker sends it again", self->tgt.name, e.what());
+            }
+          }
+          self->setup_finished(nullptr);
+          return std::nullopt;
+        },
+        [self, c](const failure_decision& d, const http_response& r, const std::string& msg) {
+          // Whatever the answer, the records are not at fault: target level
+          // (a 4xx is a setup the target refuses: a route/config problem).
+          failure_decision td = d;
+          if (td.action != failure_action::target) td.cls = failure_class::route;
+          auto tf = self->target_of(td, c, r, "setup request failed: " + msg);
+          self->setup_finished(&tf);
+        });
+  }
+
+  void proceed(std::shared_ptr<job> j) {
+    const auto n = j->batch->records.size();
     if (!j->batch->resume_batch_id.empty() && tgt.protocol == target_protocol::async_batch &&
         !per_record()) {
       j->batch_id = j->batch->resume_batch_id;
@@ -716,8 +811,9 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   }
 };
 
-send_driver::send_driver(target_runtime& rt, std::uint32_t service, std::string service_name)
-    : p_(std::make_shared<impl>(nullptr, rt, service, std::move(service_name))) {}
+send_driver::send_driver(target_runtime& rt, std::uint32_t service, std::string service_name,
+                         const service_envelope& envelope)
+    : p_(std::make_shared<impl>(nullptr, rt, service, std::move(service_name), envelope)) {}
 
 send_driver::send_driver(const target_config& tgt, http_client& client, std::uint32_t service) {
   auto own = std::make_unique<target_runtime>(tgt, client);

@@ -43,6 +43,12 @@
 //   called at all for batches waiting on a timer). If the `persisted`
 //   callback is destroyed without being called, the batch ends as
 //   target-level `cancelled` with still_processing_batch_id = id.
+//   Setup requests ([[targets.NAME.setup]]) go out before the first batch of
+//   the target's runtime, one after the other, through the same retries;
+//   batches of other services wait for them; an unchanged setup that
+//   succeeded before (the runtime's gate, backed by the state store) is not
+//   sent again; a failed one fails the waiting batches at the target level
+//   ("setup request failed: ...") and is tried again with the next batch.
 // Limitations: {service} in URLs and envelope types is the numeric service
 //   id, {service_name} the name given to the constructor (the id when none).
 //   The breaker admits or refuses whole batches at their start.
@@ -81,7 +87,9 @@ public:
   /// starts when `persisted` is called (any thread, at most once matters).
   using submitted_fn = std::function<void(const std::string& batch_id, std::function<void()> persisted)>;
 
-  send_driver(target_runtime& rt, std::uint32_t service, std::string service_name = {});
+  /// `envelope`: the service's own message types ([services.envelope]).
+  send_driver(target_runtime& rt, std::uint32_t service, std::string service_name = {},
+              const service_envelope& envelope = {});
   /// Builds a private target_runtime (its own token and breaker).
   [[deprecated("pass the engine's target_runtime: send_driver(rt, service, name)")]]
   send_driver(const target_config& tgt, http_client& client, std::uint32_t service);

@@ -1,5 +1,6 @@
 #include "target/target_runtime.hpp"
 
+#include "pipeline/hash.hpp"
 #include "target/auth.hpp"
 #include "target/circuit_breaker.hpp"
 #include "target/exchange_log.hpp"
@@ -18,6 +19,16 @@ struct target_runtime::observer_set {
     return list;
   }
 };
+
+std::string target_runtime::setup_hash() const {
+  std::uint64_t h = 0;
+  for (const auto& r : tgt_.setup) {
+    h = xxh64(r.method, h);
+    h = xxh64(r.path, h);
+    h = xxh64(r.body, h);
+  }
+  return hex64(h);
+}
 
 target_runtime::target_runtime(const target_config& tgt, http_client& client)
     : tgt_(tgt), client_(client),

@@ -12,7 +12,11 @@
 //   requests included, every target-level batch failure and every breaker
 //   transition. An exchange_logger (debug request summaries) is always
 //   registered; add metrics with add_observer(std::make_shared<http_probe>(..)).
-// Concurrency: the authenticator is used on the http_client's thread only;
+//   The setup gate holds whether the target's setup requests were sent this
+//   life (send_driver runs them before the first batch; the engine connects
+//   its load/save to the state store so an unchanged setup is not re-sent).
+// Concurrency: the authenticator and the setup gate are used on the
+//   http_client's thread only;
 //   the breaker, add_observer(), notify*() and status() are thread-safe.
 //   Observers are called on the thread that reports (the client thread).
 // Limitations: one http_client per runtime (the engine may share one client
@@ -22,11 +26,14 @@
 #pragma once
 
 #include "pipeline/config.hpp"
+#include "pipeline/record.hpp"
 #include "target/exchange.hpp"
 #include "target/http_client.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +65,21 @@ public:
   circuit_breaker& breaker() { return *breaker_; }
   target_runtime_status status() const;
 
+  /// [[targets.NAME.setup]] of this runtime: sent once, before the first
+  /// batch (send_driver); touched on the HTTP client's thread only.
+  struct setup_gate {
+    enum class state { pending, running, done } st = state::pending;
+    /// Batches waiting for the setup's end (nullptr = it succeeded).
+    std::vector<std::function<void(const target_failure*)>> waiters;
+    /// The hash last sent with success (the state store), and its update;
+    /// unset: always send.
+    std::function<std::optional<std::string>()> load;
+    std::function<void(const std::string&)> save;
+  };
+  setup_gate& setup() { return setup_; }
+  /// Hash of the setup requests (method, path, body of each, in order).
+  std::string setup_hash() const;
+
   /// Adds an observer for the rest of the runtime's life.
   void add_observer(std::shared_ptr<exchange_observer> o);
   void notify(const exchange_event& e) const;
@@ -72,6 +94,7 @@ private:
   std::shared_ptr<authenticator> auth_;
   std::unique_ptr<circuit_breaker> breaker_;
   std::shared_ptr<observer_set> obs_;
+  setup_gate setup_;
 };
 
 }  // namespace stampede

@@ -200,3 +200,96 @@ TEST_CASE("async shape: a status listed as failed fails every record, retryable"
     CHECK(o2.error.find("ended 'processing' at the target") != std::string::npos);
   }
 }
+
+namespace {
+
+target_config link_target(std::uint16_t port) {
+  auto t = make_target(port, target_protocol::rest, payload_format::envelope);
+  t.paths.message = "/link/send/{type}/LinkProxy";
+  t.envelope.header = {{"type", "{type}"}, {"tenantId", "T1"}};
+  t.envelope.type_create = "FinLanIncDataCommand";
+  t.envelope.type_update = "FinLanAltDataCommand";
+  t.request_attempts = 3;
+  setup_request s;
+  s.path = "/link/setup";
+  s.body = R"({"tenantId":"T1","subscriptions":["FinLanIncDataCommand","FinLanAltDataCommand","CtbLanIncDataCommand"],"requeueCountMax":2})";
+  t.setup = {s};
+  return t;
+}
+
+/// `n` records "<prefix>i" whose data carries IdLan = i + 1 (the consumer's key).
+std::shared_ptr<send_batch> lan_batch(const std::string& prefix, int n, record_op op) {
+  auto b = make_batch(1, prefix, n, op);
+  b->arena.clear();
+  for (int i = 0; i < n; ++i) {
+    auto& r = b->records[static_cast<std::size_t>(i)];
+    const std::string data = "{\"CodColigada\":1,\"IdLan\":" + std::to_string(i + 1) + "}";
+    r.data_off = static_cast<std::uint32_t>(b->arena.size());
+    r.data_len = static_cast<std::uint32_t>(data.size());
+    b->arena += data;
+  }
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("setup requests: sent once per runtime before the first batch, shared by its services",
+          "[integration][http][shapes]") {
+  fixture f;
+  target_runtime rt(link_target(f.srv.port()), f.client);
+  std::string saved;
+  rt.setup().save = [&](const std::string& h) { saved = h; };
+  send_driver fin(rt, 1, "fin");
+  service_envelope ctb_types;
+  ctb_types.type_create = "CtbLanIncDataCommand";
+  send_driver ctb(rt, 2, "ctb", ctb_types);
+  // Two services' first batches at once: one setup, both wait for it.
+  auto a = std::async(std::launch::async, [&] { return send_and_wait(fin, lan_batch("f", 3, record_op::create)); });
+  auto b = std::async(std::launch::async, [&] { return send_and_wait(ctb, lan_batch("c", 2, record_op::create)); });
+  auto ra = a.get();
+  auto rb = b.get();
+  CHECK(count_ok(ra) == 3);
+  CHECK(count_ok(rb) == 2);
+  const auto stats = get(f, "/link/_stats");
+  CHECK(json_int(stats, "/setups") == 1);
+  CHECK(json_int(stats, "/creates") == 5);
+  CHECK(json_int(stats, "/dead") == 0);
+  CHECK(saved == rt.setup_hash());
+  // The service's own types went out (CtbLan records exist).
+  CHECK(get(f, "/link/records/T1").find("\"entity\":\"CtbLan\"") != std::string::npos);
+  // Later batches do not repeat it.
+  CHECK(count_ok(send_and_wait(fin, lan_batch("f", 3, record_op::update))) == 3);
+  CHECK(json_int(get(f, "/link/_stats"), "/setups") == 1);
+}
+
+TEST_CASE("setup requests: an unchanged setup that succeeded before is not sent, a refused one fails the batch at the target level",
+          "[integration][http][shapes]") {
+  fixture f;
+  {
+    target_runtime rt(link_target(f.srv.port()), f.client);
+    const std::string h = rt.setup_hash();
+    rt.setup().load = [h] { return std::optional<std::string>(h); };
+    send_driver d(rt, 1, "fin");
+    // The target never got the setup, so the message is refused (422): the
+    // proof that stampede did not send it.
+    auto r = send_and_wait(d, lan_batch("f", 1, record_op::create));
+    REQUIRE(r.outcomes.size() == 1);
+    CHECK_FALSE(r.outcomes[0].ok);
+    CHECK(json_int(get(f, "/link/_stats"), "/setups") == 0);
+  }
+  auto t = link_target(f.srv.port());
+  t.setup[0].body = R"({"subscriptions":[]})";  // the target refuses an empty setup (400)
+  target_runtime rt(t, f.client);
+  send_driver d(rt, 1, "fin");
+  const auto sends = json_int(get(f, "/link/_stats"), "/sends");
+  auto r = send_and_wait(d, lan_batch("g", 2, record_op::create));
+  REQUIRE(r.target.has_value());
+  CHECK(r.target->cls == failure_class::route);
+  CHECK(r.target->reason.find("setup request failed") != std::string::npos);
+  CHECK(r.outcomes.empty());
+  CHECK(json_int(get(f, "/link/_stats"), "/sends") == sends);  // no message was sent
+  // The next batch tries the setup again.
+  auto again = send_and_wait(d, lan_batch("g", 2, record_op::create));
+  CHECK(again.target.has_value());
+  CHECK(json_int(get(f, "/link/_stats"), "/rejected") == 2);
+}

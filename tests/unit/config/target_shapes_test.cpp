@@ -92,3 +92,59 @@ TEST_CASE("target shapes: bad request values", "[config][target_shapes]") {
                "targets.portal.response.error_rule", "\"first\"",
                "\"first_present\", \"first_decides\"");
 }
+
+TEST_CASE("target shapes: setup requests, envelope header, service message types, OAuth2 extras",
+          "[config][target_shapes]") {
+  const std::string text = edit(
+      with_target_key(R"(format = "envelope"
+paths = { message = "/link/send/{type}/LinkProxy" }
+envelope = { tenant_id = "T1", header = { type = "{type}", tenantId = "T1" } }
+auth = { kind = "oauth2", token_url = "http://127.0.0.1:1/t", client_id = "cid", client_secret = "s3cret", audience = "api://x", form = { resource = "r1" }, client_auth = "client_secret_basic" }
+[[targets.portal.setup]]
+path = "/link/setup"
+body = '''{"subscriptions":["A"],"requeueCountMax":3}'''
+)"),
+      "target = \"portal\"", "target = \"portal\"\nenvelope = { type_create = \"FinLanIncDataCommand\" }");
+  const config c = parse_config(text, "test.toml");
+  const auto& t = c.targets.at("portal");
+  REQUIRE(t.setup.size() == 1);
+  CHECK(t.setup[0].method == "POST");
+  CHECK(t.setup[0].path == "/link/setup");
+  CHECK(t.setup[0].body == R"({"subscriptions":["A"],"requeueCountMax":3})");
+  REQUIRE(t.envelope.header.size() == 2);
+  // A TOML table has no order: members come sorted by name.
+  CHECK(t.envelope.header[0] == std::pair<std::string, std::string>{"tenantId", "T1"});
+  CHECK(t.envelope.header[1] == std::pair<std::string, std::string>{"type", "{type}"});
+  CHECK(t.auth.audience == "api://x");
+  CHECK(t.auth.form == std::vector<std::pair<std::string, std::string>>{{"resource", "r1"}});
+  CHECK(t.auth.client_secret_basic);
+  CHECK(basic_credentials(t.auth) == "Y2lkOnMzY3JldA==");  // base64("cid:s3cret")
+  const auto& s = c.services.at(0);
+  CHECK(s.envelope.type_create == std::optional<std::string>("FinLanIncDataCommand"));
+  CHECK_FALSE(s.envelope.type_update.has_value());
+}
+
+TEST_CASE("target shapes: a setup body that is not JSON, a setup path with a placeholder",
+          "[config][target_shapes]") {
+  const std::string bad_json = base_config + R"(
+[[targets.portal.setup]]
+path = "/link/setup"
+body = '{"subscriptions":[}'
+)";
+  expect_error(bad_json, "targets.portal.setup[0].body", "'{\"subscriptions\":[}'",
+               "is not valid JSON", "one JSON value");
+  const std::string placeholder = base_config + R"(
+[[targets.portal.setup]]
+path = "/link/{service}/setup"
+)";
+  expect_error(placeholder, "targets.portal.setup[0].path", "\"/link/{service}/setup\"",
+               "unknown placeholder {service} in a setup path", "without placeholders");
+  expect_error(base_config + "\n[[targets.portal.setup]]\nbody = '{}'\n", "targets.portal.setup[0].path",
+               "[[targets.portal.setup]]", "missing required key");
+  expect_error(with_target_key(R"(envelope = { header = { t = "{tpe}" } })"),
+               "targets.portal.envelope.header.t", "\"{tpe}\"", "did you mean {type}?");
+  expect_error(with_service_key(R"(envelope = { type_create = "{kind}" })"),
+               "services[0].envelope.type_create", "\"{kind}\"", "unknown placeholder {kind}");
+  expect_error(with_target_key(R"(auth = { kind = "oauth2", token_url = "http://h/t", client_id = "c", client_secret = "s3cret", form = { client_secret = "x" } })"),
+               "targets.portal.auth.form.client_secret", "client_secret = \"x\"", "is set by stampede");
+}

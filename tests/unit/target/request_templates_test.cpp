@@ -145,3 +145,18 @@ TEST_CASE("envelope: the message type in the path, {type} follows the operation"
   envelope_request(t, b, u, 1, &missing);
   CHECK(missing == "rev");
 }
+
+TEST_CASE("envelope: a configured header has exactly its members", "[request_templates]") {
+  target_config t;
+  t.base_url = "http://h";
+  t.format = payload_format::envelope;
+  t.envelope.type_update = "FinLanAltDataCommand";
+  t.envelope.header = {{"type", "{type}"}, {"tenantId", "T1"}, {"ref", "{rev}"}};
+  send_batch b;
+  auto u = rec(b, "9", record_op::update, R"({"IdLan":9})", "r9");
+  CHECK(envelope_body(t, b, u, 1) ==
+        R"({"header":{"type":"FinLanAltDataCommand","tenantId":"T1"},"data":{"IdLan":9}})");
+  u.returned = {{"rev", "7"}};
+  CHECK(envelope_body(t, b, u, 1) ==
+        R"({"header":{"type":"FinLanAltDataCommand","tenantId":"T1","ref":"7"},"data":{"IdLan":9}})");
+}
