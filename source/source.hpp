@@ -120,6 +120,13 @@ struct page_query : table_spec {
   std::uint32_t limit = 5000;        // >= 1
 };
 
+/// The rows of a service not read yet (source::backlog): after its checkpoint.
+struct backlog_count {
+  std::uint64_t rows = 0;       // rows strictly after the position; at most the cap
+  bool capped = false;          // more than the cap exist (rows == cap)
+  std::optional<stamp> oldest;  // the stamp of the first of them (nullopt: none, or unreadable)
+};
+
 /// What `check` found in a sample of a table's stamp column.
 struct stamp_sample {
   std::size_t rows = 0;                                  // sampled
@@ -204,6 +211,14 @@ public:
 
   /// Rows with stamp <= upper (nullopt = all rows), for progress/ETA.
   virtual std::uint64_t count_rows(const table_spec& t, std::optional<stamp> upper) = 0;
+
+  /// The backlog: the rows of `t` (its `where` and params applied) strictly
+  /// after `after` in the order read_page walks (stamp, recno; "" = every
+  /// row), whatever their stamp (also past the safety delay), counted up to
+  /// `cap` (>= 1; the count stops there: bounded cost), and the stamp of the
+  /// oldest of them. Read-only, in one read transaction / snapshot.
+  virtual backlog_count backlog(const table_spec& t, const keyset_pos& after,
+                                std::uint64_t cap) = 0;
 
   /// The tables and views `describe` can find, for `check`'s "did you mean"
   /// hint on a missing table; empty when the source does not list them.

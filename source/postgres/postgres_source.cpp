@@ -240,6 +240,59 @@ public:
     return std::stoull(PQgetvalue(r.get(), 0, 0));
   }
 
+  backlog_count backlog(const table_spec& table, const keyset_pos& after,
+                        std::uint64_t cap) override {
+    const table_shape& t = shape_of(table);
+    const std::string c = cast(t), s = column_of(table, table.stamp_column),
+                      r = column_of(table, table.recno_column), from = from_of(table),
+                      lim = std::to_string(std::max<std::uint64_t>(cap, 1) + 1);
+    // The rest of the checkpoint's tie group (greater recnos, then the NULL
+    // ones: they sort last here, unless the position is "done with the
+    // stamp"), then greater stamps; each count stops after cap + 1 rows.
+    auto count = [&](const std::string& where, std::vector<std::string> ps) -> std::optional<std::uint64_t> {
+      std::string sql = "SELECT 1 FROM " + from + " WHERE " + where;
+      add_filter(table, sql, ps);
+      auto res = exec("SELECT count(*) FROM (" + sql + " LIMIT " + lim + ") AS b", ps);
+      if (!res) return std::nullopt;
+      return std::stoull(PQgetvalue(res.get(), 0, 0));
+    };
+    backlog_count out;
+    with_retry("counting the backlog of " + table.what(), [&] {
+      out = {};
+      begin_snapshot();
+      std::uint64_t ties = 0;
+      if (!after.stamp.empty() && after.recno != null_recno) {
+        auto n = count(s + " = $1" + c + " AND (" + r + " > $2::bigint OR " + r + " IS NULL)",
+                       {after.stamp, std::to_string(after.recno)});
+        if (!n) return;
+        ties = *n;
+      }
+      std::vector<std::string> ps;
+      std::string greater = "true";
+      if (!after.stamp.empty()) {
+        greater = s + " > $1" + c;
+        ps.push_back(after.stamp);
+      }
+      auto rest = count(greater, ps);
+      if (!rest) return;
+      const std::uint64_t n = ties + *rest;
+      if (ties > 0) {
+        out.oldest = parse_stamp(after.stamp);
+      } else if (n > 0) {
+        std::string sql = "SELECT " + stamp_text(t, table) + " FROM " + from + " WHERE " + greater;
+        add_filter(table, sql, ps);
+        auto res = exec(sql + " ORDER BY " + s + " LIMIT 1", ps);
+        if (!res) return;
+        if (PQntuples(res.get()) > 0 && !PQgetisnull(res.get(), 0, 0))
+          out.oldest = parse_stamp(PQgetvalue(res.get(), 0, 0));
+      }
+      out.capped = n > cap;
+      out.rows = std::min(n, cap);
+      exec_simple("COMMIT");
+    });
+    return out;
+  }
+
   std::vector<std::string> table_names() override {
     auto r = query("SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
                    "AND pg_table_is_visible(c.oid) ORDER BY 1",

@@ -409,6 +409,54 @@ public:
     return n;
   }
 
+  backlog_count backlog(const table_spec& t, const keyset_pos& after,
+                        std::uint64_t cap) override {
+    require_identifier(t.stamp_column, "stamp_column");
+    require_identifier(t.recno_column, "recno_column");
+    const std::string s = quote(t.stamp_column), r = quote(t.recno_column), from = from_of(t),
+                      f = filter_of(t), lim = std::to_string(std::max<std::uint64_t>(cap, 1) + 1);
+    // The rest of the checkpoint's tie group (greater recnos; NULL recnos
+    // sort first here, so they are behind the position), then greater
+    // stamps: the same two ranges read_page seeks, each counted through the
+    // (stamp, recno) index and stopped after cap + 1 rows.
+    auto count = [&](const std::string& where, bool ties) {
+      stmt_ptr st = prepare("SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + where + f +
+                            " LIMIT " + lim + ")");
+      bind_where(st.get(), t);
+      sqlite3_bind_text(st.get(), 1, after.stamp.data(), int(after.stamp.size()), SQLITE_STATIC);
+      if (ties) sqlite3_bind_int64(st.get(), 2, after.recno);
+      if (sqlite3_step(st.get()) != SQLITE_ROW)
+        fail(source_errc::query_failed, "counting the backlog of " + t.what());
+      return static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
+    };
+    backlog_count out;
+    step_simple(begin_.get(), "starting a read transaction");
+    try {
+      const std::uint64_t ties = after.stamp.empty() ? 0 : count(s + " = ?1 AND " + r + " > ?2", true);
+      const std::uint64_t n = ties + count(s + " > ?1", false);
+      if (ties > 0) {
+        out.oldest = parse_stamp(after.stamp);
+      } else if (n > 0) {
+        stmt_ptr st = prepare("SELECT " + s + " FROM " + from + " WHERE " + s + " > ?1" + f +
+                              " ORDER BY " + s + " LIMIT 1");
+        bind_where(st.get(), t);
+        sqlite3_bind_text(st.get(), 1, after.stamp.data(), int(after.stamp.size()), SQLITE_STATIC);
+        if (sqlite3_step(st.get()) == SQLITE_ROW) {
+          std::string text;
+          render(st.get(), 0, text);
+          out.oldest = parse_stamp(text);
+        }
+      }
+      out.capped = n > cap;
+      out.rows = std::min(n, cap);
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    step_simple(commit_.get(), "ending a read transaction");
+    return out;
+  }
+
 private:
   struct shape {
     stmt_ptr ties, rest, by_key, nulls;

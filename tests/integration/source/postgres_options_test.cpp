@@ -169,3 +169,48 @@ TEST_CASE("postgres: where with bound parameters and a join query",
   REQUIRE(info);
   CHECK(info->columns == std::vector<std::string>{"R_E_C_N_O_", "A1_COD"});
 }
+
+TEST_CASE("postgres: the backlog counts the rows after a checkpoint, ties and where included",
+          "[postgres][backlog]") {
+  pg_test::conn db;
+  db.exec("DROP TABLE IF EXISTS bl");
+  db.exec("CREATE TABLE bl (\"R_E_C_N_O_\" bigint, \"S_T_A_M_P_\" timestamp, "
+          "\"D_E_L_E_T_\" char(1) DEFAULT ' ', \"KEY\" text, \"BRANCH\" char(2))");
+  db.exec("CREATE INDEX ON bl (\"S_T_A_M_P_\", \"R_E_C_N_O_\")");
+  db.exec("INSERT INTO bl (\"R_E_C_N_O_\", \"S_T_A_M_P_\", \"KEY\", \"BRANCH\") VALUES "
+          "(4, '2024-01-01 10:00:01', 'k4', '01'), (1, '2024-01-01 10:00:00', 'k1', '01'), "
+          "(6, '2024-01-01 10:00:03', 'k6', '02'), (3, '2024-01-01 10:00:01', 'k3', '02'), "
+          "(2, '2024-01-01 10:00:01', 'k2', '01'), (5, '2024-01-01 10:00:02', 'k5', '01')");
+  auto src = source::open(pg_config());
+  page_query q;
+  q.table = "bl";
+  q.key_column = "KEY";
+  q.columns = {"BRANCH"};
+  stampede::test::check_backlog(*src, q, "\"BRANCH\" = :b",
+                                "SELECT * FROM bl WHERE \"BRANCH\" = '02'");
+
+  // NULL recnos sort last at their stamp: after (10:00:01, 4) a NULL-recno
+  // row at 10:00:01 is still ahead; a position "done with" the stamp is past it.
+  db.exec("INSERT INTO bl (\"R_E_C_N_O_\", \"S_T_A_M_P_\", \"KEY\", \"BRANCH\") VALUES "
+          "(NULL, '2024-01-01 10:00:01', 'kn', '01')");
+  const keyset_pos after4{"2024-01-01 10:00:01.000000", 4};
+  auto b = src->backlog(q, after4, 100);
+  CHECK(b.rows == 3);  // kn, k5, k6
+  CHECK(b.oldest == parse_stamp("2024-01-01 10:00:01"));
+  b = src->backlog(q, keyset_pos{"2024-01-01 10:00:01.000000", null_recno}, 100);
+  CHECK(b.rows == 2);
+  CHECK(b.oldest == parse_stamp("2024-01-01 10:00:02"));
+  page_query from = q;
+  from.after = after4;
+  CHECK(walk(*src, from).size() == 3);
+
+  // The age's reference is the server's clock: a row stamped an hour ago.
+  db.exec("INSERT INTO bl (\"R_E_C_N_O_\", \"S_T_A_M_P_\", \"KEY\", \"BRANCH\") VALUES "
+          "(7, (clock_timestamp() AT TIME ZONE 'UTC') - interval '1 hour', 'k7', '01')");
+  b = src->backlog(q, keyset_pos{"2024-01-01 10:00:03.000000", 6}, 100);
+  CHECK(b.rows == 1);
+  REQUIRE(b.oldest);
+  const auto age_s = (src->now().unix_us() - b.oldest->unix_us()) / 1e6;
+  CHECK(age_s > 3590);
+  CHECK(age_s < 3700);
+}

@@ -204,3 +204,33 @@ TEST_CASE("spec_of: the service's own options, else the source's", "[source][sou
   CHECK(t.key_name() == "A|B");
   CHECK_FALSE(t.trim_key);
 }
+
+TEST_CASE("sqlite: the backlog counts the rows after a checkpoint, ties and where included",
+          "[source][backlog]") {
+  temp_dir dir;
+  const std::string db = dir.file("b.db");
+  sql_exec(db,
+           "CREATE TABLE BL (R_E_C_N_O_ INTEGER, S_T_A_M_P_ TEXT, D_E_L_E_T_ TEXT DEFAULT ' ',"
+           " KEY TEXT, BRANCH TEXT);"
+           "CREATE INDEX BL_STAMP ON BL(S_T_A_M_P_, R_E_C_N_O_);"
+           "INSERT INTO BL (R_E_C_N_O_, S_T_A_M_P_, KEY, BRANCH) VALUES"
+           " (4, '2024-01-01 10:00:01.000', 'k4', '01'), (1, '2024-01-01 10:00:00.000', 'k1', '01'),"
+           " (6, '2024-01-01 10:00:03.000', 'k6', '02'), (3, '2024-01-01 10:00:01.000', 'k3', '02'),"
+           " (2, '2024-01-01 10:00:01.000', 'k2', '01'), (5, '2024-01-01 10:00:02.000', 'k5', '01');");
+  auto src = source::open(sqlite_at(db));
+  page_query q;
+  q.table = "BL";
+  q.key_column = "KEY";
+  q.columns = {"BRANCH"};
+  stampede::test::check_backlog(*src, q, "BRANCH = :b", "SELECT * FROM BL WHERE BRANCH = '02'");
+
+  // The SQLite clock is the age's reference: a row stamped an hour ago.
+  sql_exec(db, "INSERT INTO BL (R_E_C_N_O_, S_T_A_M_P_, KEY, BRANCH) VALUES (7, "
+               "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour'), 'k7', '01')");
+  const auto b = src->backlog(q, stampede::test::position_after(*src, q, 6), 100);
+  CHECK(b.rows == 1);
+  REQUIRE(b.oldest);
+  const auto age_s = (src->now().unix_us() - b.oldest->unix_us()) / 1e6;
+  CHECK(age_s > 3590);
+  CHECK(age_s < 3700);
+}
