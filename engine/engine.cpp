@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "engine/scheduler.hpp"
+#include "source/source.hpp"
 #include "engine/totals.hpp"
 #include "metrics/probes.hpp"
 #include "metrics/registry.hpp"
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -104,6 +106,10 @@ struct engine::impl {
   std::map<std::uint32_t, std::int64_t> next_due;
   std::vector<std::uint32_t> run_now;          // run_now() ids not yet woken
   std::map<std::uint32_t, std::unique_ptr<service_probe>> service_probes;  // metrics on
+  std::map<std::uint32_t, source_backlog> backlogs;  // under mx: status()
+  // The backlog's source connection: only the running thread uses it.
+  std::unique_ptr<source> backlog_src;
+  std::string backlog_error;                   // the last one logged (once per cause)
   std::atomic<std::int64_t> heartbeat{0};      // heartbeat_ms()
   std::atomic<int> loops{0};                   // run_* calls running now
   void beat() { heartbeat.store(now_ms(), std::memory_order_relaxed); }
@@ -161,6 +167,68 @@ struct engine::impl {
       }
       service_probes.emplace(svc->id, std::move(probe));
     }
+  }
+
+  /// Measures `svc`'s source backlog unless it was measured (or tried) less
+  /// than backlog_interval ago; on the running thread only (it blocks on the
+  /// source). A failure is logged once per cause and keeps the last figures
+  /// (gauges unchanged; status shows the error).
+  void measure_backlog_of(const service_config& svc) {
+    const auto t = now_ms();
+    source_backlog prev;
+    {
+      std::lock_guard<std::mutex> lk(mx);
+      if (auto it = backlogs.find(svc.id); it != backlogs.end()) {
+        if (t - it->second.measured_ms < std::chrono::milliseconds(backlog_interval).count())
+          return;
+        prev = it->second;
+      }
+    }
+    source_backlog b;
+    try {
+      const auto st = store->load_state(svc.id);
+      if (!backlog_src)
+        backlog_src = source::open(cfg.source);
+      b = measure_backlog(*backlog_src, cfg, svc, st, t);
+    } catch (const std::exception& e) {
+      b.measured_ms = t;
+      b.error = fmt::format("service {}: source backlog: {}", svc.id, e.what());
+    }
+    if (!b.error.empty()) {
+      backlog_src.reset();  // reopened by the next try
+      if (b.error != backlog_error)
+        spdlog::warn("{}", b.error);
+      backlog_error = b.error;
+      b.rows = prev.rows;
+      b.capped = prev.capped;
+      b.oldest_age_seconds = prev.oldest_age_seconds;
+    } else {
+      backlog_error.clear();
+      if (auto it = service_probes.find(svc.id); it != service_probes.end())
+        it->second->source_backlog(b.rows, b.oldest_age_seconds);
+    }
+    std::lock_guard<std::mutex> lk(mx);
+    backlogs[svc.id] = std::move(b);
+  }
+
+  /// Continuous mode, idle: the one service of `svcs` whose backlog is the
+  /// most out of date, when that is backlog_interval or more.
+  void refresh_backlog(const std::vector<const service_config*>& svcs) {
+    const service_config* oldest = nullptr;
+    std::int64_t at = std::numeric_limits<std::int64_t>::max();
+    {
+      std::lock_guard<std::mutex> lk(mx);
+      for (const auto* s : svcs) {
+        const auto it = backlogs.find(s->id);
+        const std::int64_t m = it == backlogs.end() ? 0 : it->second.measured_ms;
+        if (m < at) {
+          at = m;
+          oldest = s;
+        }
+      }
+    }
+    if (oldest && now_ms() - at >= std::chrono::milliseconds(backlog_interval).count())
+      measure_backlog_of(*oldest);
   }
 
   /// Persists the failures in a row and the last error (the scheduler's
@@ -355,6 +423,8 @@ cycle_result engine::run_cycle(const service_config& svc, bool initial_only) {
       // The cycle's result already says what failed with the store.
     }
   }
+  if (!r.skipped && !p_->stop->requested())  // a stop is not held up by a count
+    p_->measure_backlog_of(svc);
   p_->notify_done(r);
   return r;
 }
@@ -529,7 +599,8 @@ std::vector<cycle_result> engine::run_continuous(const std::vector<const service
         break;
       continue;
     }
-    const auto wait = std::clamp<std::int64_t>(sched.next_wake() - now, 1, idle_poll.count());
+    p_->refresh_backlog(svcs);
+    const auto wait = std::clamp<std::int64_t>(sched.next_wake() - now_ms(), 1, idle_poll.count());
     std::this_thread::sleep_for(std::chrono::milliseconds(wait));
   }
   return sums;
@@ -550,6 +621,8 @@ std::vector<service_status> engine::status(const std::vector<const service_confi
     st.running = p_->running == s->id;
     if (auto it = p_->next_due.find(s->id); it != p_->next_due.end())
       st.next_due_ms = it->second;
+    if (auto it = p_->backlogs.find(s->id); it != p_->backlogs.end())
+      st.backlog = it->second;
     out.push_back(std::move(st));
   }
   return out;

@@ -27,7 +27,12 @@
 //       engine.drain_timeout from the stop (actors/stop.hpp), and so is the
 //       HTTP client's drain at destruction;
 //     - status(), targets(), heartbeat_ms(): what a status page shows; subscribe(): progress
-//       samples (~4/s) and each finished cycle.
+//       samples (~4/s) and each finished cycle;
+//     - the source backlog of each service it runs (engine/backlog.hpp):
+//       measured on the running thread (never a CAF worker) at the end of a
+//       cycle and, in continuous mode, one service per idle turn, each at
+//       most every backlog_interval, through one source connection of its
+//       own; kept for status() and the stampede_source_backlog_* gauges.
 // Concurrency: run_* from one thread at a time (cycles run one after
 //   another; each cycle is parallel inside). stop(), status(), targets() and
 //   stopping() may be called from any thread; observers run on the thread
@@ -39,6 +44,7 @@
 #include "actors/cycle.hpp"
 #include "actors/errc.hpp"
 #include "actors/stop.hpp"
+#include "engine/backlog.hpp"
 #include "pipeline/config.hpp"
 #include "target/target_runtime.hpp"
 #include "storage/ledger.hpp"
@@ -91,6 +97,7 @@ struct service_status {
   service_state state;              // from the store: checkpoint, counts, last error, failures
   bool running = false;             // a cycle of it is running now
   std::int64_t next_due_ms = 0;     // continuous mode: next cycle (unix ms); 0 = not scheduled
+  source_backlog backlog;           // its last measurement by this worker (measured false: none yet)
 };
 
 class engine {

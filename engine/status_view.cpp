@@ -126,6 +126,14 @@ void write_status_json(json_writer& w, const config& cfg, const std::vector<serv
     if (v.lag_seconds < 0) w.null(); else w.number(v.lag_seconds);
     w.key("last_run_ms"); w.integer(st.last_run_ms);
     w.key("next_run_ms"); w.integer(v.next_due_ms);
+    w.key("backlog"); w.begin_object();  // source rows after the checkpoint (engine/backlog.hpp)
+    w.key("measured"); w.boolean(v.backlog.measured);
+    w.key("rows"); w.uinteger(v.backlog.rows);
+    w.key("capped"); w.boolean(v.backlog.capped);
+    w.key("oldest_age_seconds"); w.number(v.backlog.oldest_age_seconds);
+    w.key("measured_ms"); w.integer(v.backlog.measured_ms);
+    w.key("error"); w.string(v.backlog.error);
+    w.end_object();
     if (live) {
       w.key("running"); w.boolean(v.running);
     }

@@ -13,6 +13,7 @@
 //   wall time (the source's time zone applied by the stamp's own offset).
 #pragma once
 
+#include "engine/backlog.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/json_writer.hpp"
 #include "storage/ledger.hpp"
@@ -36,6 +37,7 @@ struct service_view {
   // dependencies). 0 = not scheduled.
   std::int64_t next_due_ms = 0;
   bool running = false;              // live only: a cycle of it runs now
+  source_backlog backlog;            // rows after the checkpoint: measured by the caller
 };
 
 /// The view of `svc` from its stored state; `utc_offset_minutes` is the
@@ -58,7 +60,8 @@ std::string target_line(const target_health& t);
 std::string lag_text(double seconds);
 
 /// The document of `status --json`: {"state_dir", "services": [...], "targets": [...]};
-/// each service has "last_run_ms" and "next_run_ms"; with `live` also "running".
+/// each service has "last_run_ms", "next_run_ms" and "backlog" ({"measured", "rows",
+/// "capped", "oldest_age_seconds", "measured_ms", "error"}); with `live` also "running".
 void write_status_json(json_writer& w, const config& cfg, const std::vector<service_view>& services,
                        const std::vector<target_health>& targets, bool live);
 

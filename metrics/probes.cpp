@@ -297,6 +297,19 @@ service_probe::service_probe(metrics_registry& r, std::uint32_t service) {
                              "Share of the initial load delivered (rows with a durable outcome "
                              "over the rows counted at its start); 1 once complete",
                              l);
+  backlog_rows_ = &gauge(r, "stampede_source_backlog_rows",
+                         "Source rows after the service's checkpoint, not read yet (counted up "
+                         "to 1000000; 0 until first measured)",
+                         l);
+  backlog_age_ = &gauge(r, "stampede_source_backlog_oldest_age_seconds",
+                        "Source clock minus the stamp of the oldest row after the checkpoint "
+                        "(0 without such rows)",
+                        l);
+}
+
+void service_probe::source_backlog(std::uint64_t rows, double oldest_age_seconds) {
+  backlog_rows_->Set(as_double(rows));
+  backlog_age_->Set(rows ? std::max(0.0, oldest_age_seconds) : 0);
 }
 
 void service_probe::initial_load_progress(double ratio) {

@@ -149,8 +149,13 @@ public:
   /// Share of the initial load delivered (rows with a durable outcome / rows
   /// the load counted at its start), 0..1; 1 once it is complete.
   void initial_load_progress(double ratio);
+  /// The source backlog: rows after the checkpoint and the age (seconds,
+  /// source clock) of the oldest of them (engine/backlog.hpp).
+  void source_backlog(std::uint64_t rows, double oldest_age_seconds);
 
 private:
+  prometheus::Gauge* backlog_rows_;
+  prometheus::Gauge* backlog_age_;
   prometheus::Gauge* initial_progress_;
   prometheus::Gauge* last_success_;
   prometheus::Gauge* last_time_;

@@ -111,6 +111,7 @@ std::vector<service_view> views(const web_site& site, std::int64_t now) {
     auto v = make_service_view(*site.services[i], live[i].state, now,
                                site.eng->cfg().source.utc_offset_minutes);
     v.running = live[i].running;
+    v.backlog = live[i].backlog;
     if (site.eng->looping())  // the scheduler's own (backoff, dependencies)
       v.next_due_ms = live[i].next_due_ms;
     out.push_back(std::move(v));
@@ -147,7 +148,7 @@ web_response overview(const web_site& site) {
   const auto vs = views(site, now);
   std::string b;
   b += "<h2>Services</h2><table id=\"services\"><tr><th>id</th><th>name</th><th>state</th>"
-       "<th>last run</th><th>next run</th><th>checkpoint</th><th>lag</th><th>pending</th>"
+       "<th>last run</th><th>next run</th><th>checkpoint</th><th>lag</th><th>backlog</th><th>pending</th>"
        "<th>success</th><th>error</th><th>cancelled</th><th>created / updated / deleted</th>"
        "<th>last failure</th></tr>\n";
   for (const auto& v : vs) {
@@ -158,10 +159,15 @@ web_response overview(const web_site& site) {
                         : fmt::format("{} #{}", st.checkpoint_stamp, st.checkpoint_recno);
     b += fmt::format("<tr data-service=\"{}\"><td class=\"n\">{}</td><td>{}</td>"
                      "<td class=\"state {}\">{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td>"
-                     "<td class=\"n\">{}</td>",
+                     "<td class=\"n\">{}</td><td class=\"n backlog\" title=\"{}\">{}</td>",
                      v.svc->id, v.svc->id, html_escape(v.svc->name),
                      state == "failing" ? "failing" : "", html_escape(state), short_utc(st.last_run_ms),
-                     short_utc(v.next_due_ms), html_escape(cp), lag_text(v.lag_seconds));
+                     short_utc(v.next_due_ms), html_escape(cp), lag_text(v.lag_seconds),
+                     html_escape(v.backlog.error.empty()
+                                     ? "source rows after the checkpoint (measured " +
+                                           short_utc(v.backlog.measured_ms) + ")"
+                                     : v.backlog.error),
+                     html_escape(backlog_text(v.backlog)));
     for (int i = 0; i < 4; ++i) {
       const auto s = static_cast<record_status>(i);
       const auto name = std::string(to_string(s));

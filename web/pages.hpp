@@ -3,8 +3,10 @@
 //
 // Operation: `route(request, site)` answers one GET:
 //     /            overview: a row per service (state, last run, next run,
-//                  checkpoint, freshness lag, records by status, last
-//                  failure) and per target (breaker); refreshes every 5 s
+//                  checkpoint, freshness lag, source backlog (rows after the
+//                  checkpoint and the oldest one's age, as the worker last
+//                  measured it), records by status, last failure) and per
+//                  target (breaker); refreshes every 5 s
 //     /log         the log monitor: records filtered by service, status, key
 //                  and change time (since/until as `stampede log` takes
 //                  them), newest change first, 50 a page (?page=N)
