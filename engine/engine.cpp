@@ -304,9 +304,9 @@ engine::engine(const config& cfg, engine_options opts) : p_(std::make_unique<imp
     }
     rt->add_observer(std::make_shared<target_health_recorder>(*p_->store, *rt));
     // An unchanged setup that succeeded before is not sent again.
-    rt->setup().load = [store = p_->store.get(), name] { return store->setup_hash(name); };
-    rt->setup().save = [store = p_->store.get(), name](const std::string& h) {
-      store->put_setup_hash(name, h);
+    rt->setup().load = [store = p_->store.get(), target = name] { return store->setup_hash(target); };
+    rt->setup().save = [store = p_->store.get(), target = name](const std::string& h) {
+      store->put_setup_hash(target, h);
     };
     p_->runtimes.emplace(name, std::move(rt));
   }

@@ -48,10 +48,10 @@ ledger_entry entry_of(const out_record& rec, std::int64_t now_ms) {
 /// The values of this answer replace those of the same name; others stay.
 void merge_returned(std::vector<std::pair<std::string, std::string>>& into,
                     const std::vector<std::pair<std::string, std::string>>& from) {
-  for (const auto& [name, value] : from) {
-    auto it = std::find_if(into.begin(), into.end(), [&](const auto& p) { return p.first == name; });
-    if (it != into.end()) it->second = value;
-    else into.emplace_back(name, value);
+  for (const auto& nv : from) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& p) { return p.first == nv.first; });
+    if (it != into.end()) it->second = nv.second;
+    else into.push_back(nv);
   }
 }
 
