@@ -427,3 +427,34 @@ TEST_CASE("vtex example: refused records resent automatically up to max_attempts
   }
   CHECK(failed_items == 3);
 }
+
+TEST_CASE("target shapes: bad templates make check and run exit 2 with file:line, nothing written") {
+  world w(0.05);
+  use_example(w, "couchdb", w.target->url() + "/couchdb");
+  struct bad_case {
+    const char* from;
+    const char* to;
+    const char* says;
+  };
+  const bad_case cases[] = {
+      {"fields = { _rev = \"{rev}\" }", "fields = { _rev = \"{revision}\" }", "unknown placeholder {revision}"},
+      {"returns = { id = \"/id\", rev = \"/rev\" }", "returns = { id = \"/id\" }", "unknown placeholder {rev}"},
+      {"[[services]]", "[[targets.couch.setup]]\npath = \"/x\"\nbody = '{nope'\n\n[[services]]",
+       "is not valid JSON"},
+      {"error_rule = \"first_decides\"", "error_rule = \"first_decides\"\nacknowledge = \"status\"",
+       "acknowledge = \"status\" accepts a request by its HTTP status alone"},
+  };
+  const std::string good = read_file(w.cfg);
+  for (const auto& c : cases) {
+    INFO(c.says);
+    std::ofstream(w.cfg) << good;
+    replace_in_file(w.cfg, c.from, c.to);
+    auto chk = w.stampede_plain("check");
+    CHECK(chk.rc == 2);
+    CHECK(chk.out.find(c.says) != std::string::npos);
+    CHECK(chk.out.find(w.cfg.string() + ":") != std::string::npos);  // file:line:column
+    auto run = w.stampede("run --once");
+    CHECK(run.rc == 2);
+    CHECK_FALSE(fs::exists(w.state));
+  }
+}
