@@ -2,6 +2,7 @@
 
 #include "target/auth.hpp"
 #include "target/circuit_breaker.hpp"
+#include "target/protocol.hpp"
 #include "target/request_builder.hpp"
 #include "target/response_map.hpp"
 #include "target/retry.hpp"
@@ -87,6 +88,7 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   std::unique_ptr<target_runtime> owned;  // deprecated constructor only
   target_runtime& rt;
   const target_config tgt;  // the runtime's, with the service's envelope types
+  const std::unique_ptr<protocol> proto;  // what the protocol decides (protocol.hpp)
   http_client& client;
   std::uint32_t service;
   std::string service_name;
@@ -100,7 +102,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
 
   impl(std::unique_ptr<target_runtime> own, target_runtime& r, std::uint32_t s, std::string name,
        const service_envelope& env = {})
-      : owned(std::move(own)), rt(r), tgt(with_envelope(r.config(), env)), client(r.client()),
+      : owned(std::move(own)), rt(r), tgt(with_envelope(r.config(), env)), proto(make_protocol(tgt)),
+        client(r.client()),
         service(s), service_name(std::move(name)),
         slots(std::max<std::uint32_t>(1, r.config().in_flight)) {}
 
@@ -115,9 +118,7 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
   /// {service} and {service_name} for the request builder.
   service_ref ref() const { return service_ref(service, service_name); }
 
-  bool per_record() const {
-    return tgt.protocol == target_protocol::rest || tgt.format == payload_format::envelope;
-  }
+  bool per_record() const { return proto->per_record(); }
   std::uint32_t attempts_limit() const { return std::max<std::uint32_t>(1, tgt.request_attempts); }
 
   /// "HTTP 422: <server message>", "timed out: ...", "connection error: ..." (redacted).
@@ -487,8 +488,7 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
 
   void proceed(std::shared_ptr<job> j) {
     const auto n = j->batch->records.size();
-    if (!j->batch->resume_batch_id.empty() && tgt.protocol == target_protocol::async_batch &&
-        !per_record()) {
+    if (!j->batch->resume_batch_id.empty() && proto->polls()) {
       j->batch_id = j->batch->resume_batch_id;
       return start_polling(j, duration{0});
     }
@@ -502,9 +502,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     if (tgt.request.on_delete == delete_mode::skip && split_skipped(*j)) {
       if (j->wire->records.empty()) return finish_with(j, {});
     }
-    j->req = std::make_shared<const http_request>(batch_request(tgt, j->sent(), ref()));
-    if (tgt.protocol == target_protocol::sync_batch) sync_send(j);
-    else async_submit(j);
+    j->req = std::make_shared<const http_request>(proto->batch_request(j->sent(), ref()));
+    send_batch_request(j);
   }
 
   /// final_fn of a whole-batch request (sync POST, async submit).
@@ -557,33 +556,52 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     finish(j);
   }
 
-  /// Maps a results body (sync answer, async "done") and ends the batch;
-  /// else says why the body is unusable. acknowledge = "status": the 2xx
-  /// alone accepts every record (the body is kept as the answer).
-  std::optional<std::string> take_results(const std::shared_ptr<job>& j, const http_response& r) {
-    if (tgt.response.acknowledge == acknowledge_mode::status) {
-      record_outcome ok;
-      ok.ok = true;
-      ok.http_status = r.status;
-      if (tgt.response.keep_success_answers) ok.received = cap_received(r.body);
-      std::vector<record_outcome> all(j->sent().records.size(), ok);
-      for (std::size_t i = 0; i < all.size(); ++i) all[i].remote_id = j->sent().records[i].remote_id;
-      finish_with(j, std::move(all));
-      return std::nullopt;
+  /// Acts on the protocol's verdict on a 2xx answer (batch request or
+  /// poll); returns why the answer is unusable (an unknown outcome).
+  std::optional<std::string> apply(const std::shared_ptr<job>& j, const http_response& r,
+                                   batch_verdict v) {
+    switch (v.k) {
+      case batch_verdict::kind::done:
+        finish_with(j, std::move(v.outcomes));
+        return std::nullopt;
+      case batch_verdict::kind::submitted:
+        submitted(j, std::move(v.batch_id));
+        return std::nullopt;
+      case batch_verdict::kind::failed_records:
+        // The target gave up on the whole batch: each record may succeed
+        // when resent (same idempotency keys).
+        fail_records(j, r, "async batch " + j->batch_id + " ended '" + v.status +
+                               "' at the target (HTTP " + std::to_string(r.status) + ")",
+                     true);
+        return std::nullopt;
+      case batch_verdict::kind::poll_again:
+        if (clock::now() >= j->poll_deadline) {
+          // Not a failure: the records stay Pending with the id; a later cycle polls.
+          spdlog::info("target {} service {}: async batch {} still '{}' after poll_timeout; "
+                       "its records stay pending and a later cycle polls it again",
+                       tgt.name, service, j->batch_id, v.status);
+          j->still_processing = true;
+          finish(j);
+          return std::nullopt;
+        }
+        j->poll_wait = std::min(tgt.poll_interval, j->poll_wait * 2);
+        schedule_poll(j, j->poll_wait);
+        return std::nullopt;
+      case batch_verdict::kind::unusable:
+        break;
     }
-    auto m = map_batch_response(r.body, tgt.response, j->sent());
-    if (m.err != map_errc::ok) return m.error;
-    for (auto& o : m.outcomes) o.http_status = r.status;
-    finish_with(j, std::move(m.outcomes));
-    return std::nullopt;
+    return v.why;
   }
 
-  // ---- sync ---------------------------------------------------------------
-
-  void sync_send(std::shared_ptr<job> j) {
+  /// The whole batch in one request (sync POST, async submit).
+  void send_batch_request(std::shared_ptr<job> j) {
     auto self = shared_from_this();
-    auto c = make_call(endpoint_kind::sync, exchange_kind::sync, j->req);
-    run(j, c, [self, j](const http_response& r) { return self->take_results(j, r); }, batch_final(j, c));
+    auto c = make_call(proto->batch_endpoint(), proto->batch_exchange(), j->req);
+    run(j, c,
+        [self, j](const http_response& r) {
+          return self->apply(j, r, self->proto->on_batch_answer(r, j->sent()));
+        },
+        batch_final(j, c));
   }
 
   // ---- async --------------------------------------------------------------
@@ -609,29 +627,15 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     }
   };
 
-  void async_submit(std::shared_ptr<job> j) {
-    auto self = shared_from_this();
-    auto c = make_call(endpoint_kind::submit, exchange_kind::submit, j->req);
-    run(j, c,
-        [self, j](const http_response& r) -> std::optional<std::string> {
-          const auto& ptr = self->tgt.async.batch_id;
-          auto id = json_value_at(r.body, ptr.empty() ? "/batchId" : ptr);
-          if (!id && ptr.empty()) id = json_value_at(r.body, "/id");
-          if (!id || id->empty())
-            return "malformed response: no batchId in HTTP " + std::to_string(r.status) + " answer";
-          j->batch_id = *id;
-          if (!j->on_submitted) {
-            self->start_polling(j, std::min(self->tgt.poll_interval, duration(5)));
-            return std::nullopt;
-          }
-          auto guard = std::make_shared<persist_guard>();
-          guard->self = self;
-          guard->j = j;
-          auto cb = std::move(j->on_submitted);
-          cb(j->batch_id, [guard] { guard->fire(); });
-          return std::nullopt;
-        },
-        batch_final(j, c));
+  /// Accepted under `id`: polling starts once the caller persisted the id.
+  void submitted(const std::shared_ptr<job>& j, std::string id) {
+    j->batch_id = std::move(id);
+    if (!j->on_submitted) return start_polling(j, std::min(tgt.poll_interval, duration(5)));
+    auto guard = std::make_shared<persist_guard>();
+    guard->self = shared_from_this();
+    guard->j = j;
+    auto cb = std::move(j->on_submitted);
+    cb(j->batch_id, [guard] { guard->fire(); });
   }
 
   void start_polling(const std::shared_ptr<job>& j, duration first_wait) {
@@ -652,37 +656,10 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     if (j->finished) return;
     auto self = shared_from_this();
     auto c = make_call(endpoint_kind::poll, exchange_kind::poll,
-                       std::make_shared<const http_request>(batch_status_request(tgt, ref(), j->batch_id)));
+                       std::make_shared<const http_request>(proto->poll_request(ref(), j->batch_id)));
     run(j, c,
-        [self, j](const http_response& r) -> std::optional<std::string> {
-          const auto& a = self->tgt.async;
-          auto st = json_value_at(r.body, a.status);
-          if (!st)
-            return "malformed response: batch status without a value at " + a.status;
-          auto listed = [&](const std::vector<std::string>& v) {
-            return std::find(v.begin(), v.end(), *st) != v.end();
-          };
-          if (listed(a.done)) return self->take_results(j, r);
-          if (listed(a.failed)) {
-            // The target gave up on the whole batch: each record may succeed
-            // when resent (same idempotency keys).
-            self->fail_records(j, r, "async batch " + j->batch_id + " ended '" + *st +
-                                         "' at the target (HTTP " + std::to_string(r.status) + ")",
-                               true);
-            return std::nullopt;
-          }
-          if (clock::now() >= j->poll_deadline) {
-            // Not a failure: the records stay Pending with the id; a later cycle polls.
-            spdlog::info("target {} service {}: async batch {} still '{}' after poll_timeout; "
-                         "its records stay pending and a later cycle polls it again",
-                         self->tgt.name, self->service, j->batch_id, *st);
-            j->still_processing = true;
-            self->finish(j);
-            return std::nullopt;
-          }
-          j->poll_wait = std::min(self->tgt.poll_interval, j->poll_wait * 2);
-          self->schedule_poll(j, j->poll_wait);
-          return std::nullopt;
+        [self, j](const http_response& r) {
+          return self->apply(j, r, self->proto->on_poll_answer(r, j->sent()));
         },
         [self, j, c](const failure_decision& d, const http_response& r, const std::string& msg) {
           if (d.action == failure_action::batch_unknown) {
@@ -719,75 +696,20 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     record_release(j);
   }
 
-  /// A record error without a request: a placeholder of its path has no
-  /// value for it (a {rev} the target never returned).
-  record_outcome missing_value(const out_record& rec, const std::string& name) const {
-    record_outcome o;
-    o.error = "no value for {" + name + "} in the path of " + std::string(op_name(rec.op)) +
-              " of key " + rec.key + " (the target has not returned one for this record yet)";
-    return o;
-  }
-
   void record_attempt(std::shared_ptr<job> j, std::size_t i) {
     if (j->target || j->finished) return record_release(j);
-    const auto& rec = j->batch->records[i];
-    if (rec.op == record_op::del && tgt.request.on_delete == delete_mode::skip) {
-      record_outcome o;
-      o.ok = true;
-      o.not_sent = true;
-      o.remote_id = rec.remote_id;
-      return record_done(j, i, std::move(o));
-    }
-    auto c = make_call(endpoint_kind::record_item, exchange_kind::record, nullptr);
+    if (auto done = proto->skipped(j->batch->records[i])) return record_done(j, i, std::move(*done));
+    auto plan = proto->plan_record(*j->batch, j->batch->records[i], ref());
+    if (!plan.request) return record_done(j, i, std::move(plan.without_request));
+    auto c = make_call(plan.endpoint, exchange_kind::record,
+                       std::make_shared<const http_request>(std::move(*plan.request)));
     c->record = i;
-    if (tgt.format == payload_format::envelope) {
-      c->kind = endpoint_kind::record_item;
-      std::string missing;
-      auto q = envelope_request(tgt, *j->batch, rec, ref(), &missing);
-      if (!missing.empty()) return record_done(j, i, missing_value(rec, missing));
-      c->rq = std::make_shared<const http_request>(std::move(q));
-    } else {
-      rest_errc err;
-      auto q = rest_request(tgt, *j->batch, rec, ref(), err);
-      if (err == rest_errc::missing_remote_id)
-      {
-        record_outcome o;
-        o.error = "no remote id known for " + std::string(op_name(rec.op)) + " of key " + rec.key +
-                  " (the ledger has none; it must be created first)";
-        return record_done(j, i, std::move(o));
-      }
-      if (err == rest_errc::missing_value) return record_done(j, i, missing_value(rec, q.url));
-      const record_op op = wire_op(tgt, rec);  // a marked delete goes out as an update
-      c->kind = op == record_op::create ? endpoint_kind::record_create
-                : op == record_op::del  ? endpoint_kind::record_delete
-                                        : endpoint_kind::record_item;
-      c->rq = std::make_shared<const http_request>(std::move(q));
-    }
     auto self = shared_from_this();
     run(j, c,
         [self, j, i](const http_response& r) -> std::optional<std::string> {
-          const auto& rec = j->batch->records[i];
-          const auto& m = self->tgt.response;
-          record_outcome o;
-          if (m.acknowledge == acknowledge_mode::status) {
-            o.ok = true;  // the 2xx alone accepts it
-            o.received = cap_received(r.body);
-          } else {
-            o = map_single_response(r.body, m);
-            if (!o.ok && o.retryable) return o.error;  // unreadable 2xx
-            if (o.ok && o.remote_id.empty() && rec.op == record_op::create &&
-                self->tgt.format == payload_format::records && !m.id_field.empty()) {
-              // Later updates and deletes of this record need the id.
-              o.ok = false;
-              o.error = "the target accepted the create (HTTP " + std::to_string(r.status) +
-                        ") but its answer has no id at " + normalize_pointer(m.id_field) +
-                        "; later updates and deletes of this record need it (if this API "
-                        "returns none, set response.id_field = \"\")";
-            }
-          }
-          if (o.ok && o.remote_id.empty()) o.remote_id = rec.remote_id;
-          o.http_status = r.status;
-          self->record_done(j, i, std::move(o));
+          auto v = self->proto->on_record_answer(r, j->batch->records[i]);
+          if (!v.outcome) return v.why;  // unreadable 2xx: an unknown outcome
+          self->record_done(j, i, std::move(*v.outcome));
           return std::nullopt;
         },
         [self, j, i, c](const failure_decision& d, const http_response& r, const std::string& msg) {

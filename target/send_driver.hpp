@@ -1,5 +1,8 @@
 // send_driver: runs one target protocol for whole batches (the plain class
-// the sender actor wraps), and decides each batch's failure class.
+// the sender actor wraps), and decides each batch's failure class. What is
+// particular to a protocol (its requests, what its answers mean) is asked of
+// a `protocol` (protocol.hpp, one file per protocol); the driver keeps the
+// machinery they share.
 //
 // Operation: `send(batch, done, on_submitted)` hops onto the http_client
 //   thread and runs:
