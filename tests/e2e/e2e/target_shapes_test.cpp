@@ -458,3 +458,39 @@ TEST_CASE("target shapes: bad templates make check and run exit 2 with file:line
     CHECK_FALSE(fs::exists(w.state));
   }
 }
+
+TEST_CASE("portal-do-gestor example: the INTEGRACAO_PORTAL key, services 1-22 in async lotes, remote ids kept") {
+  const std::string key = "demo-key-0123456789";
+  ::setenv("INTEGRACAO_PORTAL", key.c_str(), 1);
+  world w(0.05, {}, {"--auth", "static", "--static-key-env", "INTEGRACAO_PORTAL"});
+  use_example(w, "portal-do-gestor", w.target->url());
+  REQUIRE(w.stampede_plain("check").rc == 0);
+  auto r = w.stampede("run --once");
+  INFO(r.out);
+  REQUIRE(r.rc == 0);
+  const auto st = get_stats(w.target->url());
+  REQUIRE(st.services.size() == 22);
+  std::uint64_t delivered = 0;
+  for (const auto& [id, s] : st.services) delivered += s.live_keys;
+  CHECK(st.services.at(1).live_keys == static_cast<std::uint64_t>(w.live_rows("CONTRIBUINTES")));
+  CHECK(st.services.at(2).live_keys == static_cast<std::uint64_t>(w.live_rows("IMOVEIS")));
+  CHECK(delivered > 1000);
+  CHECK(st.duplicates == 0);
+  // The remote id of the batch-results step is kept per record.
+  auto show = w.stampede_plain("log show 1 " + *live_keys(w).begin() + " --json");
+  CHECK(show.out.find("\"remote_id\":\"1-") != std::string::npos);
+  // The key never leaves memory.
+  CHECK(r.out.find(key) == std::string::npos);
+  CHECK(bytes_under(w.state).find(key) == std::string::npos);
+  // A wrong key is a target-level credentials failure: nothing burns an attempt.
+  ::setenv("INTEGRACAO_PORTAL", "wrong-key-0123456789", 1);
+  sql_exec(w.db, "UPDATE CONTRIBUINTES SET CT_NOME = 'X', S_T_A_M_P_ = "
+                 "strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 seconds') WHERE R_E_C_N_O_ = " +
+                     *live_keys(w).begin());
+  auto bad = w.stampede("run --once --services 1");
+  INFO(bad.out);
+  CHECK(bad.rc == 1);
+  CHECK(bad.out.find("credentials") != std::string::npos);
+  CHECK(w.logged(1, "error") == 0);
+  ::setenv("INTEGRACAO_PORTAL", key.c_str(), 1);
+}
