@@ -98,24 +98,32 @@ enum class target_protocol { async_batch, sync_batch, rest };
 enum class payload_format { records, envelope };
 enum class auth_kind { none, static_key, oauth2 };
 
-struct auth_config {
-  auth_kind kind = auth_kind::none;
-  // static_key: header `header: value`, value usually "Bearer ${INTEGRACAO_PORTAL}".
+/// auth.kind = "static": one header on every request.
+struct static_key_auth {
   std::string header = "Authorization";
-  std::string value;                // secret: never logged
-  // oauth2 client credentials
+  std::string value;                // secret: never logged; usually "Bearer ${INTEGRACAO_PORTAL}"
+};
+
+/// auth.kind = "oauth2": client credentials (RFC 6749 4.4).
+struct oauth2_auth {
   std::string token_url;
   std::string client_id;
   std::string client_secret;        // secret: never logged
   std::string scope;
-  std::string audience;             // oauth2: `audience` form field ("" = none)
-  std::vector<std::pair<std::string, std::string>> form;  // oauth2: other form fields
-  bool client_secret_basic = false; // oauth2: credentials in HTTP Basic, not the form
+  std::string audience;             // `audience` form field ("" = none)
+  std::vector<std::pair<std::string, std::string>> form;  // other form fields
+  bool client_secret_basic = false; // credentials in HTTP Basic, not the form
+};
+
+/// `[targets.NAME.auth]`: the kind and one config struct per kind; each auth
+/// provider (target/auth.hpp) reads only its own.
+struct auth_config : static_key_auth, oauth2_auth {
+  auth_kind kind = auth_kind::none;
 };
 
 /// HTTP Basic credentials of an OAuth2 client (RFC 6749 2.3.1): base64 of
 /// form-encoded id ":" form-encoded secret. A secret: the redactor knows it.
-std::string basic_credentials(const auth_config& a);
+std::string basic_credentials(const oauth2_auth& a);
 
 /// Which error field decides that a record failed (response.error_rule).
 enum class error_rule {

@@ -283,7 +283,7 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
   return best;
 }
 
-std::string basic_credentials(const auth_config& a) {
+std::string basic_credentials(const oauth2_auth& a) {
   // RFC 6749 2.3.1: id and secret form-encoded first, then RFC 7617 base64.
   auto form = [](std::string_view v) {
     std::string out;

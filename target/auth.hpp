@@ -1,6 +1,8 @@
 // auth: the credentials header for a target's requests.
 //
-// Operation: `get(cb)` hands `cb` the header to add: none (no header), a
+// Operation: an auth_provider per kind, each built from its own config
+//   struct (pipeline/config.hpp: static_key_auth, oauth2_auth), behind the
+//   authenticator the runtime shares. `get(cb)` hands `cb` the header to add: none (no header), a
 //   static header (auth.header: auth.value, already env-interpolated), or an
 //   OAuth2 client-credentials bearer token. Tokens are fetched with a form
 //   POST to auth.token_url through the http_client, cached, refreshed in the
@@ -66,45 +68,62 @@ struct token_exchange {
 /// replaced by "***" ("https://u:p@h/x?key=abc" -> "https://h/x?key=***").
 std::string safe_url(std::string_view url);
 
-/// Create with std::make_shared: in-flight token fetches keep it alive.
+/// The credentials of one auth kind, as an authenticator asks for them.
+/// One implementation per kind (auth.cpp: none and static; auth_oauth2.cpp:
+/// OAuth2 client credentials), each built from its own config struct.
+class auth_provider {
+public:
+  virtual ~auth_provider() = default;
+  /// Supplies the header (or an error) to `cb`, on the client thread.
+  virtual void get(std::function<void(const auth_result&)> cb) = 0;
+  /// A request sent with header value `value` got 401: drop it if it is ours.
+  virtual void invalidate(std::string_view value) { (void)value; }
+  /// True when a 401 is worth one refresh-and-retry.
+  virtual bool refreshable() const { return false; }
+  virtual std::uint64_t token_fetches() const { return 0; }
+  /// Called on the client thread after every token request.
+  virtual void on_token_exchange(std::function<void(const token_exchange&)> hook) { (void)hook; }
+};
+
+/// Token answers longer than this are not read (a token is a few hundred bytes).
+inline constexpr std::uint64_t max_token_answer_bytes = 1u << 20;
+
+std::shared_ptr<auth_provider> make_no_auth();
+std::shared_ptr<auth_provider> make_static_key(const static_key_auth& cfg);
+/// `tls`: the CAs the token URL is verified against (the target's).
+std::shared_ptr<auth_provider> make_oauth2(const oauth2_auth& cfg, http_client& client,
+                                           duration connect_timeout, duration request_timeout,
+                                           tls_config tls);
+
+/// A target's authenticator: the provider of its auth.kind, and the
+/// redaction of every secret the process knows. Create with
+/// std::make_shared (the runtime shares it with its drivers).
 class authenticator : public std::enable_shared_from_this<authenticator> {
 public:
-  /// Token answers longer than this are not read (a token is a few hundred bytes).
-  static constexpr std::uint64_t max_token_answer_bytes = 1u << 20;
+  static constexpr std::uint64_t max_token_answer_bytes = stampede::max_token_answer_bytes;
 
   /// `tls`: the CAs the token URL is verified against (the target's).
   authenticator(const auth_config& cfg, http_client& client, duration connect_timeout,
                 duration request_timeout, tls_config tls = {});
 
   /// Supplies the header (or an error) to `cb`.
-  void get(std::function<void(const auth_result&)> cb);
+  void get(std::function<void(const auth_result&)> cb) { p_->get(std::move(cb)); }
   /// A request sent with header value `value` got 401: drop that token so the
   /// next get() fetches a new one. No effect for none/static or a stale value.
-  void invalidate(std::string_view value);
+  void invalidate(std::string_view value) { p_->invalidate(value); }
   /// True when a 401 is worth one refresh-and-retry (oauth2).
-  bool refreshable() const { return cfg_.kind == auth_kind::oauth2; }
-  std::uint64_t token_fetches() const { return fetches_; }
+  bool refreshable() const { return p_->refreshable(); }
+  std::uint64_t token_fetches() const { return p_->token_fetches(); }
   /// redactor::global().apply(text): every secret the process knows, this
   /// authenticator's (registered at construction, tokens as fetched) included.
   std::string redact(std::string_view text) const;
   /// Called on the client thread after every token request (set before use).
-  void on_token_exchange(std::function<void(const token_exchange&)> hook) { hook_ = std::move(hook); }
+  void on_token_exchange(std::function<void(const token_exchange&)> hook) {
+    p_->on_token_exchange(std::move(hook));
+  }
 
 private:
-  using clock = std::chrono::steady_clock;
-  void fetch();
-  void finish_fetch(const auth_result& r);
-
-  auth_config cfg_;
-  tls_config tls_;
-  http_client& client_;
-  duration connect_timeout_, request_timeout_;
-  std::string token_header_;  // "Bearer abc"
-  clock::time_point refresh_at_{}, expires_at_{};
-  bool fetching_ = false;
-  std::vector<std::function<void(const auth_result&)>> waiters_;
-  std::atomic<std::uint64_t> fetches_{0};
-  std::function<void(const token_exchange&)> hook_;
+  std::shared_ptr<auth_provider> p_;
 };
 
 }  // namespace stampede
