@@ -1,6 +1,7 @@
 // Text-level helpers of the configuration: ${VAR} interpolation, durations,
 // schedules, UTC offsets and "did you mean" suggestions. See config.hpp.
 #include "pipeline/config.hpp"
+#include "pipeline/placeholders.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -285,24 +286,7 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
 
 std::string basic_credentials(const oauth2_auth& a) {
   // RFC 6749 2.3.1: id and secret form-encoded first, then RFC 7617 base64.
-  auto form = [](std::string_view v) {
-    std::string out;
-    for (unsigned char c : v) {
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '.' || c == '_' || c == '~') {
-        out.push_back(static_cast<char>(c));
-      } else if (c == ' ') {
-        out.push_back('+');
-      } else {
-        static constexpr char hex[] = "0123456789ABCDEF";
-        out.push_back('%');
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-      }
-    }
-    return out;
-  };
-  const std::string raw = form(a.client_id) + ":" + form(a.client_secret);
+  const std::string raw = form_encode(a.client_id) + ":" + form_encode(a.client_secret);
   static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((raw.size() + 2) / 3 * 4);

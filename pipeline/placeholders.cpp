@@ -88,7 +88,9 @@ std::string check_template(std::string_view tpl, template_context ctx,
     if (record_context(ctx)) known.insert(known.end(), returned.begin(), returned.end());
     std::string msg = "unknown placeholder {" + p.name + "} in " + std::string(context_name(ctx));
     std::string best = closest_name(p.name, known);
-    if (!best.empty()) {
+    if (known.empty()) {
+      msg += " (it takes none)";
+    } else if (!best.empty()) {
       msg += ": did you mean {" + best + "}?";
     } else {
       std::string list;
@@ -125,6 +127,21 @@ std::optional<std::string> expand(std::string_view tpl, const placeholder_lookup
       }
     }
     out.push_back(c);
+  }
+  return out;
+}
+
+std::string form_encode(std::string_view s) {
+  const std::string pct = url_encode(s);
+  std::string out;
+  out.reserve(pct.size());
+  for (std::size_t i = 0; i < pct.size(); ++i) {
+    if (pct.compare(i, 3, "%20") == 0) {
+      out += '+';
+      i += 2;
+    } else {
+      out += pct[i];
+    }
   }
   return out;
 }

@@ -70,4 +70,7 @@ std::optional<std::string> expand(std::string_view tpl, const placeholder_lookup
 /// RFC 3986 percent-encoding of everything but unreserved characters.
 std::string url_encode(std::string_view s);
 
+/// application/x-www-form-urlencoded: url_encode() with ' ' as '+'.
+std::string form_encode(std::string_view s);
+
 }  // namespace stampede

@@ -32,15 +32,7 @@ void forms_of(std::string_view s, std::vector<std::string>& out) {
     if (lower[i] == '%' && i + 2 < lower.size())
       for (std::size_t k = i + 1; k <= i + 2; ++k)
         if (lower[k] >= 'A' && lower[k] <= 'F') lower[k] = static_cast<char>(lower[k] - 'A' + 'a');
-  std::string form;  // application/x-www-form-urlencoded: ' ' -> '+'
-  for (std::size_t i = 0; i < pct.size(); ++i) {
-    if (pct.compare(i, 3, "%20") == 0) {
-      form += '+';
-      i += 2;
-    } else {
-      form += pct[i];
-    }
-  }
+  std::string form = form_encode(s);
   std::string json(json_escape_bound(s.size()), '\0');
   json.resize(static_cast<std::size_t>(json_escape_to(json.data(), s) - json.data()));
   std::string json_slash;

@@ -1,11 +1,7 @@
+// auth: the URL redaction every target uses, the providers of the kinds
+// without tokens (none, static), and the authenticator that picks one
+// (OAuth2 is auth_oauth2.cpp).
 #include "target/auth.hpp"
-
-#include "target/request_builder.hpp"
-#include "target/response_map.hpp"
-#include "target/retry.hpp"
-
-#include <cctype>
-#include <charconv>
 
 namespace stampede {
 

@@ -292,7 +292,7 @@ http_request batch_status_request(const target_config& tgt, service_ref service,
 }
 
 http_request rest_request(const target_config& tgt, const send_batch& b, const out_record& r,
-                          service_ref service, rest_errc& err) {
+                          service_ref service, rest_errc& err, std::string* missing_name) {
   err = rest_errc::ok;
   const request_template& q = tgt.request;
   const record_op op = wire_op(tgt, r);
@@ -309,7 +309,8 @@ http_request rest_request(const target_config& tgt, const send_batch& b, const o
   }
   if (!url) {
     if (err == rest_errc::ok) err = rest_errc::missing_value;
-    url = missing;
+    if (missing_name) *missing_name = missing;
+    url = std::string();
   }
   auto rq = base_request(tgt, method, std::move(*url));
   rq.headers.emplace_back("X-Record-Key", url_encode(r.key));

@@ -120,9 +120,9 @@ enum class rest_errc { ok = 0, missing_remote_id, missing_value };
 /// methods of request.methods (POST, PUT, DELETE by default).
 /// update/delete without a remote id set `err` = missing_remote_id; a path
 /// placeholder without a value (a {rev} never returned) sets missing_value
-/// and its name in rq.url.
+/// and, when given, its name in `*missing`.
 http_request rest_request(const target_config& tgt, const send_batch& b, const out_record& r,
-                          service_ref service, rest_errc& err);
+                          service_ref service, rest_errc& err, std::string* missing = nullptr);
 
 /// Envelope: POST paths.message with envelope_body(). A path placeholder
 /// without a value for this record sets `*missing` to its name.

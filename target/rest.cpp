@@ -20,7 +20,8 @@ public:
                           service_ref service) const override {
     record_plan p;
     rest_errc err;
-    auto q = rest_request(tgt_, b, rec, service, err);
+    std::string missing;
+    auto q = rest_request(tgt_, b, rec, service, err, &missing);
     if (err == rest_errc::missing_remote_id) {
       p.without_request.error = "no remote id known for " + std::string(op_name(rec.op)) +
                                 " of key " + rec.key +
@@ -28,7 +29,7 @@ public:
       return p;
     }
     if (err == rest_errc::missing_value) {
-      p.without_request = missing_value(rec, q.url);
+      p.without_request = missing_value(rec, missing);
       return p;
     }
     const record_op op = wire_op(tgt_, rec);  // a marked delete goes out as an update
