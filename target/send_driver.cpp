@@ -375,7 +375,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     return tf;
   }
 
-  /// Every record gets the same record-level error (final 4xx on a batch).
+  /// Every record sent gets the same record-level error (final 4xx on a
+  /// batch, an async status listed as failed).
   void fail_records(const std::shared_ptr<job>& j, const http_response& r, const std::string& msg,
                     bool retryable) {
     record_outcome o;
@@ -384,8 +385,8 @@ struct send_driver::impl : std::enable_shared_from_this<send_driver::impl> {
     o.retryable = retryable;
     o.http_status = r.status;
     o.received = cap_received(r.body);
-    j->outcomes.assign(j->batch->records.size(), o);
-    finish(j);
+    // The records that went out; skipped deletes were never the target's.
+    finish_with(j, std::vector<record_outcome>(j->sent().records.size(), o));
   }
 
   // ---- entry --------------------------------------------------------------

@@ -293,3 +293,25 @@ TEST_CASE("setup requests: an unchanged setup that succeeded before is not sent,
   CHECK(again.target.has_value());
   CHECK(json_int(get(f, "/link/_stats"), "/rejected") == 2);
 }
+
+TEST_CASE("skipped deletes stay done when the rest of their batch fails as a whole",
+          "[integration][http][shapes]") {
+  target::options o;
+  o.f.batch_delay_ms = 60000;  // stays 'processing', listed as failed below
+  fixture f(o);
+  auto t = make_target(f.srv.port(), target_protocol::async_batch);
+  t.async.failed = {"processing"};
+  t.request.on_delete = delete_mode::skip;
+  driver d(t, f.client, 1);
+  auto b = make_batch(1, "s", 3, record_op::create);
+  b->records[1].op = record_op::del;
+  b->records[1].remote_id = "1-9";
+  auto r = send_and_wait(d, b);
+  REQUIRE(r.outcomes.size() == 3);
+  CHECK_FALSE(r.outcomes[0].ok);
+  CHECK(r.outcomes[0].retryable);
+  CHECK(r.outcomes[1].ok);  // never sent: not the target's to fail
+  CHECK(r.outcomes[1].not_sent);
+  CHECK(r.outcomes[1].remote_id == "1-9");
+  CHECK_FALSE(r.outcomes[2].ok);
+}
