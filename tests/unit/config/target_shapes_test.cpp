@@ -148,3 +148,21 @@ path = "/link/{service}/setup"
   expect_error(with_target_key(R"(auth = { kind = "oauth2", token_url = "http://h/t", client_id = "c", client_secret = "s3cret", form = { client_secret = "x" } })"),
                "targets.portal.auth.form.client_secret", "client_secret = \"x\"", "is set by stampede");
 }
+
+TEST_CASE("target shapes: bad targets.X.async values", "[config][target_shapes]") {
+  expect_error(with_target_key(R"(async = { batch_id = "batchId" })"), "targets.portal.async.batch_id",
+               "\"batchId\"", "is not a JSON pointer", "\"/batchId\"");
+  expect_error(with_target_key(R"(async = { done = [] })"), "targets.portal.async.done", "[]",
+               "must name at least one value");
+  expect_error(with_target_key(R"(async = { done = ["ok"], failed = ["ok"] })"),
+               "targets.portal.async.failed", "[\"ok\"] }", "listed in both done and failed");
+  expect_error(with_target_key(R"(async = { statuz = "/s" })"), "targets.portal.async.statuz",
+               "statuz", "unknown key", "did you mean `status`?");
+  const config c = parse_config(with_target_key(R"(async = { batch_id = "/lote/id", status = "/situacao", done = ["concluido"], failed = ["erro"] })"),
+                                "test.toml");
+  const auto& a = c.targets.at("portal").async;
+  CHECK(a.batch_id == "/lote/id");
+  CHECK(a.status == "/situacao");
+  CHECK(a.done == std::vector<std::string>{"concluido"});
+  CHECK(a.failed == std::vector<std::string>{"erro"});
+}
